@@ -1,0 +1,558 @@
+"""The scikit-learn contract of every autoencoder, written once.
+
+:class:`BaseAutoencoder` owns parameter validation, input validation, dtype and
+device resolution, the fitted state, the outlier-detection convention and
+pickling. A variant supplies only its extra parameters, the torch module it
+builds (:meth:`BaseAutoencoder._build_module`) and, where they differ, its
+training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
+(:meth:`BaseAutoencoder._row_scores`). Training itself is
+:class:`skautoencoder.nn.training.Trainer`.
+"""
+
+import copy
+import math
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
+from .nn.modules import ACTIVATIONS, reset_parameters
+from .nn.training import OPTIMIZERS, DivergenceError, Trainer, make_optimizer, torch_threads
+
+__all__ = ["BaseAutoencoder"]
+
+# Below this many multiply-adds per training batch, one torch thread is faster
+# than several on a small shared machine (and never much slower).
+_SINGLE_THREAD_WORK = 2**24
+_INFERENCE_BATCH = 4096
+
+
+def _resolve_device(device):
+    """``torch.device`` for the ``device`` parameter, with a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but CUDA is not available; use device='cpu'.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA device(s) exist."
+            )
+    elif resolved.type not in ("cpu", "mps", "xpu"):
+        raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu' or 'cuda[:N]'.")
+    return resolved
+
+
+class BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class of the autoencoders; not for direct use.
+
+    See :class:`skautoencoder.Autoencoder` for the parameters and attributes
+    that every variant shares.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "device": [str, torch.device],
+    }
+
+    def __init__(
+        self,
+        n_components=8,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=True,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        contamination="auto",
+        device="auto",
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.contamination = contamination
+        self.device = device
+
+    # ------------------------------------------------------------------
+    # What a variant provides
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _build_module(self, n_features):
+        """The untrained torch module (on the ``meta`` device) for ``n_features``."""
+
+    def _loss(self, module, X, generator):
+        """Scalar training loss of the batch ``X``.
+
+        ``generator`` is ``None`` for a deterministic evaluation (validation);
+        otherwise it is the source of any noise the variant draws.
+        """
+        return reconstruction_loss(module(X), X, self.loss)
+
+    def _row_scores(self, module, X):
+        """Per-row score tensor, higher = more normal (minus the reconstruction error)."""
+        return -reconstruction_loss(module(X), X, self.loss, reduction="none")
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _validate_X(self, X, reset, training=False):
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if training and self.loss == "bce" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='bce' needs X in [0, 1]; got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. MinMaxScaler) or use loss='mse'."
+            )
+        return X
+
+    def _to_tensor(self, X, dtype=torch.float32):
+        """``X`` as a tensor on ``device_``, without a copy when it already fits."""
+        with warnings.catch_warnings():
+            # read-only inputs (memmaps) are fine: nothing writes into them
+            warnings.filterwarnings("ignore", message=".*non-writable.*", category=UserWarning)
+            return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=self.device_)
+
+    def _threads(self):
+        n_params = sum(p.numel() for p in self.module_.parameters())
+        return 1 if self.batch_size_ * n_params < _SINGLE_THREAD_WORK else None
+
+    def _initialize(self, X, random_state):
+        """Resolve the ``'auto'`` parameters and build a fresh module."""
+        self._hidden_sizes()  # validates
+        self.device_ = _resolve_device(self.device)
+        self.n_components_ = int(self.n_components)
+        self._seed = int(random_state.randint(np.iinfo(np.int32).max))
+        generator = torch.Generator(device=self.device_).manual_seed(self._seed)
+        self.module_ = reset_parameters(self._build_module(X.shape[1]), generator, self.device_)
+        self._optimizer = None
+        self.n_iter_ = 0
+        self.loss_curve_ = []
+        self.validation_scores_ = []
+        self.best_loss_ = math.inf
+
+    def _trainer(self, seed, n_train):
+        if self.batch_size == "auto":
+            self.batch_size_ = min(256, n_train)
+        else:
+            self.batch_size_ = min(self.batch_size, n_train)
+        generator = torch.Generator(device=self.device_).manual_seed(seed)
+        trainer = Trainer(
+            self.module_,
+            self._loss,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate_init,
+            weight_decay=self.alpha,
+            batch_size=self.batch_size_,
+            shuffle=self.shuffle,
+            generator=generator,
+            verbose=self.verbose,
+        )
+        optimizer = getattr(self, "_optimizer", None)
+        if optimizer is None and getattr(self, "_optimizer_state", None) is not None:
+            optimizer = make_optimizer(
+                self.optimizer, self.module_.parameters(), self.learning_rate_init, self.alpha
+            )
+            optimizer.load_state_dict(self._optimizer_state)
+        if optimizer is not None:
+            trainer.optimizer = optimizer
+        trainer.loss_curve = list(self.loss_curve_)
+        trainer.validation_scores = list(self.validation_scores_)
+        trainer.n_iter = self.n_iter_
+        return trainer, generator
+
+    def _record(self, trainer, X):
+        """Copy the trainer's history into fitted attributes; set ``offset_``."""
+        self._optimizer = trainer.optimizer
+        self._optimizer_state = None
+        self.n_iter_ = trainer.n_iter
+        self.loss_curve_ = trainer.loss_curve
+        self.validation_scores_ = trainer.validation_scores
+        self.best_loss_ = trainer.best_loss
+        self.offset_ = self._offset(self._score_samples(X))
+
+    def _offset(self, scores):
+        """Threshold on training scores below which a row is an outlier."""
+        if self.contamination == "auto":
+            # Tukey's lower fence: no assumed contamination rate
+            q1, q3 = np.percentile(scores, [25.0, 75.0])
+            return float(q1 - 1.5 * (q3 - q1))
+        return float(np.percentile(scores, 100.0 * self.contamination))
+
+    def _diverged(self, exc):
+        return ValueError(
+            f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
+            f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."
+        )
+
+    def fit(self, X, y=None):
+        """Train the autoencoder on ``X``.
+
+        Training starts from a new random initialisation unless
+        ``warm_start=True`` and the estimator is already fitted. With
+        ``early_stopping=True``, a random ``validation_fraction`` of the rows is
+        held out, training stops once the validation loss stalls, and the
+        weights of the best validation epoch are kept.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            On invalid input, or when training diverges (non-finite loss). In
+            the latter case the estimator keeps the weights of the last epoch
+            whose loss was finite and stays usable.
+
+        Warns
+        -----
+        ConvergenceWarning
+            When ``max_iter`` epochs ran without the loss settling, or when
+            training was interrupted (Ctrl-C); the best weights so far are kept.
+        """
+        self._validate_params()
+        continuing = self.warm_start and hasattr(self, "module_")
+        X = self._validate_X(X, reset=not continuing, training=True)
+        random_state = check_random_state(self.random_state)
+        if not continuing:
+            self._initialize(X, random_state)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+
+        n_samples = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n_samples) if self.early_stopping else 0
+        if n_val >= n_samples:  # too few rows to hold any out: monitor the training loss
+            n_val = 0
+        Xt = self._to_tensor(X)
+        trainer, generator = self._trainer(seed, n_samples - n_val)
+        train_rows = val_rows = None
+        if n_val:
+            perm = torch.randperm(n_samples, generator=generator, device=self.device_)
+            val_rows, train_rows = perm[:n_val].sort().values, perm[n_val:].sort().values
+
+        with torch_threads(self._threads()):
+            try:
+                status = trainer.fit(
+                    Xt, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                )
+            except DivergenceError as exc:
+                self._record(trainer, X)
+                raise self._diverged(exc) from None
+            self._record(trainer, X)
+        if status == "max_iter":
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        elif status == "interrupted":
+            warnings.warn(
+                f"{type(self).__name__}: training interrupted after {self.n_iter_} epoch(s); "
+                "the best weights seen so far are kept.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Train for one pass over ``X``.
+
+        The first call initialises the model; later calls continue training it,
+        so that data too large for memory can be streamed chunk by chunk. No
+        rows are held out and there is no early stopping. ``offset_`` is set
+        from the scores of the last chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        self._validate_params()
+        first = not hasattr(self, "module_")
+        X = self._validate_X(X, reset=first, training=True)
+        if first:
+            self._initialize(X, check_random_state(self.random_state))
+        trainer, _ = self._trainer((self._seed + 7919 * (self.n_iter_ + 1)) % (2**63 - 1), X.shape[0])
+        with torch_threads(self._threads()):
+            try:
+                trainer.partial_fit(self._to_tensor(X))
+            except DivergenceError as exc:
+                self._record(trainer, X)
+                raise self._diverged(exc) from None
+            trainer.best_loss = min(trainer.loss_curve)
+            self._record(trainer, X)
+        return self
+
+    # ------------------------------------------------------------------
+    # Inference: streamed in batches, in the input's floating dtype
+    # ------------------------------------------------------------------
+    def _apply(self, X, fn):
+        """``fn(module, batch)`` over batches of ``X``, as a numpy array.
+
+        Runs in float64 when ``X`` is float64 (on a float64 copy of the
+        module), so that results depend neither on the batch size nor on the
+        other rows of ``X``.
+        """
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        module = self.module_
+        if dtype != next(module.parameters()).dtype:
+            module = copy.deepcopy(module).to(dtype)
+        module.eval()
+        out = None
+        with torch.inference_mode(), torch_threads(self._threads()):
+            for start in range(0, X.shape[0], _INFERENCE_BATCH):
+                batch = self._to_tensor(X[start:start + _INFERENCE_BATCH], dtype)
+                result = fn(module, batch).cpu().numpy()
+                if out is None:
+                    out = np.empty((X.shape[0],) + result.shape[1:], dtype=result.dtype)
+                out[start:start + result.shape[0]] = result
+        return out
+
+    def _score_samples(self, X):
+        """:meth:`score_samples` of validated ``X``, as float64."""
+        return self._apply(X, self._row_scores).astype(np.float64, copy=False)
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Codes, of the floating dtype of ``X`` (float64 for integer input).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._apply(X, lambda module, batch: module.encode(batch))
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructed rows, of the floating dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if X.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform is "
+                f"expecting {self.n_components_} features (n_components_) as input."
+            )
+        return self._apply(X, lambda module, batch: module.output(module.decode(batch)))
+
+    def score_samples(self, X):
+        """Per-row normality score: higher is more normal.
+
+        Minus the mean reconstruction error of each row (squared error for
+        ``loss='mse'``, binary cross-entropy for ``loss='bce'``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            The score of each row.
+        """
+        check_is_fitted(self)
+        return self._score_samples(self._validate_X(X, reset=False))
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over ``X``.
+
+        Higher is better, so :class:`~sklearn.model_selection.GridSearchCV`
+        can use it directly. Note that a larger latent space almost always
+        reconstructs better: to choose ``n_components``, score a downstream
+        supervised pipeline instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Mean per-row score.
+        """
+        return float(self.score_samples(X).mean())
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, non-negative for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,), dtype float64
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each row as inlier (+1) or outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int
+            ``+1`` where :meth:`decision_function` is non-negative, ``-1`` elsewhere.
+        """
+        decision = self.decision_function(X)
+        labels = np.ones(decision.shape[0], dtype=int)
+        labels[decision < 0] = -1
+        return labels
+
+    # ------------------------------------------------------------------
+    # scikit-learn plumbing
+    # ------------------------------------------------------------------
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: never alter self.__dict__
+        if "module_" in state:
+            module = state["module_"]
+            if next(module.parameters()).device.type != "cpu":
+                state["module_"] = copy.deepcopy(module).cpu()
+            optimizer = state.pop("_optimizer", None)
+            if optimizer is not None:
+                state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            self._optimizer = None
+            device = self.device_
+            if device.type == "cuda" and not torch.cuda.is_available():
+                warnings.warn(
+                    f"{type(self).__name__} was trained on {device}, which is not available "
+                    "here; it was loaded on the CPU (device_='cpu').",
+                    UserWarning,
+                )
+                device = self.device_ = torch.device("cpu")
+            self.module_ = self.module_.to(device)
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj

@@ -1,0 +1,298 @@
+"""The training loop shared by every autoencoder of the package.
+
+Pure PyTorch. Data stay one in-memory tensor (or any object that ``take`` can
+cut rows from); an epoch walks a seeded permutation of row indices in batches,
+with no ``DataLoader``. Losses are accumulated on the device and read once per
+epoch, so the host never waits on the device inside an epoch.
+
+:class:`Trainer` owns the optimiser and the history (``loss_curve``,
+``validation_scores``, ``best_loss``, ``n_iter``), so that calling
+:meth:`Trainer.fit` again, or :meth:`Trainer.train_epoch` once per chunk,
+continues where the previous call stopped.
+"""
+
+import contextlib
+import math
+import time
+
+import torch
+
+__all__ = ["OPTIMIZERS", "DivergenceError", "Trainer", "make_optimizer", "torch_threads"]
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite loss.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (1-based, counted over the trainer's life) whose loss was not finite.
+    loss : float
+        That loss (``nan`` or ``inf``).
+    """
+
+    def __init__(self, epoch, loss):
+        self.epoch = epoch
+        self.loss = loss
+        super().__init__(
+            f"the training loss became {loss} in epoch {epoch}; the weights at the end "
+            f"of epoch {epoch - 1}, the last with a finite loss, were kept"
+        )
+
+
+def make_optimizer(name, params, learning_rate, weight_decay=0.0):
+    """A torch optimiser by name, using the fastest implementation available.
+
+    Parameters
+    ----------
+    name : {"adam", "adamw", "rmsprop", "sgd"}
+        ``"sgd"`` uses Nesterov momentum 0.9, like scikit-learn's MLP.
+    params : iterable of torch.nn.Parameter
+    learning_rate : float
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
+
+    Returns
+    -------
+    optimizer : torch.optim.Optimizer
+    """
+    params = list(params)
+    kwargs = {"lr": learning_rate, "weight_decay": weight_decay}
+    if name in ("adam", "adamw"):
+        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        try:  # fused kernels exist on CPU since torch 2.4, on CUDA since 2.0
+            return cls(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            return cls(params, foreach=True, **kwargs)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, foreach=True, **kwargs)
+    if name == "sgd":
+        return torch.optim.SGD(params, momentum=0.9, nesterov=True, foreach=True, **kwargs)
+    raise ValueError(f"Unknown optimizer {name!r}; expected one of {OPTIMIZERS}.")
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
+
+    ``None`` leaves torch's setting alone.
+    """
+    if n_threads is None or n_threads == torch.get_num_threads():
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _take_rows(X, rows):
+    return X if rows is None else X.index_select(0, rows)
+
+
+class Trainer:
+    """Minibatch training of ``module`` on the loss ``loss_fn``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    loss_fn : callable
+        ``loss_fn(module, batch, generator) -> scalar tensor``. During training
+        ``generator`` is the trainer's; during evaluation it is ``None``, which
+        asks for a deterministic loss (no corruption, no sampling).
+    optimizer : str, default="adam"
+        Name for :func:`make_optimizer`.
+    learning_rate : float, default=1e-3
+    weight_decay : float, default=0.0
+    batch_size : int, default=256
+    shuffle : bool, default=True
+        Walk the rows in a new random order every epoch.
+    generator : torch.Generator, optional
+        Source of the permutations and of whatever ``loss_fn`` draws. Must live
+        on the data's device.
+    take : callable, optional
+        ``take(X, rows) -> dense batch tensor``; defaults to
+        ``X.index_select(0, rows)``. Lets ``X`` be e.g. a sparse matrix that is
+        densified one batch at a time.
+    eval_batch_size : int, default=4096
+        Rows per forward pass when evaluating.
+    verbose : int, default=0
+        Print one line per epoch when positive.
+    """
+
+    def __init__(self, module, loss_fn, *, optimizer="adam", learning_rate=1e-3,
+                 weight_decay=0.0, batch_size=256, shuffle=True, generator=None,
+                 take=None, eval_batch_size=4096, verbose=0):
+        self.module = module
+        self.loss_fn = loss_fn
+        self.optimizer_name = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.take = take or _take_rows
+        self.eval_batch_size = eval_batch_size
+        self.verbose = verbose
+        self.optimizer = make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
+        self.loss_curve = []
+        self.validation_scores = []
+        self.best_loss = math.inf
+        self.n_iter = 0
+        self._best_state = None
+
+    # -- weights ---------------------------------------------------------
+    def _snapshot(self, into=None):
+        state = list(self.module.state_dict().values())
+        if into is None:
+            return [t.detach().clone() for t in state]
+        with torch.no_grad():
+            for dst, src in zip(into, state):
+                dst.copy_(src)
+        return into
+
+    def _restore(self, snapshot):
+        with torch.no_grad():
+            for dst, src in zip(self.module.state_dict().values(), snapshot):
+                dst.copy_(src)
+
+    def reset_optimizer(self):
+        """Forget the optimiser's state (moments, momentum)."""
+        self.optimizer = make_optimizer(
+            self.optimizer_name, self.module.parameters(), self.learning_rate, self.weight_decay
+        )
+
+    # -- one pass --------------------------------------------------------
+    def _n_rows(self, X, rows):
+        return X.shape[0] if rows is None else rows.shape[0]
+
+    def train_epoch(self, X, rows=None):
+        """One pass over the rows ``rows`` of ``X`` (all rows if None).
+
+        Returns the mean training loss of the pass, as a float; this is the
+        only point at which the host waits for the device. Does not touch the
+        history: :meth:`fit` and :meth:`partial_fit` do.
+        """
+        n = self._n_rows(X, rows)
+        device = self.module_device()
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=device)
+            order = order if rows is None else rows[order]
+        else:
+            order = torch.arange(n, device=device) if rows is None else rows
+        module, optimizer, loss_fn, take = self.module, self.optimizer, self.loss_fn, self.take
+        generator, bs = self.generator, self.batch_size
+        module.train()
+        total = torch.zeros((), device=device)
+        for start in range(0, n, bs):
+            idx = order[start:start + bs]
+            loss = loss_fn(module, take(X, idx), generator)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * idx.shape[0]
+        return total.item() / max(n, 1)
+
+    @torch.no_grad()
+    def evaluate(self, X, rows=None):
+        """Mean deterministic loss (``generator=None``) over rows of ``X``."""
+        n = self._n_rows(X, rows)
+        device = self.module_device()
+        self.module.eval()
+        total = torch.zeros((), device=device)
+        for start in range(0, n, self.eval_batch_size):
+            stop = min(start + self.eval_batch_size, n)
+            idx = torch.arange(start, stop, device=device) if rows is None else rows[start:stop]
+            total += self.loss_fn(self.module, self.take(X, idx), None) * (stop - start)
+        self.module.train()
+        return total.item() / max(n, 1)
+
+    def module_device(self):
+        """The device of the module's first parameter."""
+        return next(self.module.parameters()).device
+
+    # -- loops -----------------------------------------------------------
+    def partial_fit(self, X):
+        """One epoch over all of ``X``, recorded in the history.
+
+        Raises
+        ------
+        DivergenceError
+            If the loss is not finite; the weights from before the pass are restored.
+        """
+        before = self._snapshot()
+        loss = self.train_epoch(X)
+        if not math.isfinite(loss):
+            self._restore(before)
+            self.reset_optimizer()
+            raise DivergenceError(self.n_iter + 1, loss)
+        self.n_iter += 1
+        self.loss_curve.append(loss)
+        self.best_loss = min(self.best_loss, loss)
+        return loss
+
+    def fit(self, X, train_rows=None, validation_rows=None, *, max_epochs=200, tol=1e-4,
+            n_iter_no_change=10):
+        """Train for at most ``max_epochs`` epochs, stopping when the loss stalls.
+
+        The monitored loss is the validation loss when ``validation_rows`` is
+        given (and non-empty), the training loss otherwise; ``best_loss``
+        becomes the best monitored loss of this call. Training stops when
+        it has not improved by at least ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs (scikit-learn MLP's rule).
+        With validation rows, the weights of the best validation epoch are
+        restored at the end.
+
+        Returns
+        -------
+        status : {"converged", "max_iter", "interrupted"}
+            ``"interrupted"`` after a ``KeyboardInterrupt``: the best weights
+            (validation) or those of the last complete epoch are restored.
+
+        Raises
+        ------
+        DivergenceError
+            If a loss is not finite; the weights of the last epoch with a
+            finite loss are restored and the optimiser state is reset.
+        """
+        monitor_validation = validation_rows is not None and validation_rows.shape[0] > 0
+        last_good = self._snapshot()
+        best, no_improvement = math.inf, 0
+        self._best_state = None
+        status = "max_iter"
+        try:
+            for _ in range(max_epochs):
+                start = time.perf_counter()
+                loss = self.train_epoch(X, train_rows)
+                current = self.evaluate(X, validation_rows) if monitor_validation else loss
+                if not (math.isfinite(loss) and math.isfinite(current)):
+                    self._restore(last_good)
+                    self.reset_optimizer()
+                    raise DivergenceError(self.n_iter + 1, loss if not math.isfinite(loss) else current)
+                self.n_iter += 1
+                self.loss_curve.append(loss)
+                if monitor_validation:
+                    self.validation_scores.append(current)
+                no_improvement = no_improvement + 1 if current > best - tol else 0
+                if current < best:
+                    self.best_loss = best = current
+                    if monitor_validation:
+                        self._best_state = self._snapshot(self._best_state)
+                self._snapshot(last_good)
+                if self.verbose:
+                    val = f", validation loss: {current:.6g}" if monitor_validation else ""
+                    print(f"Epoch {self.n_iter}: loss: {loss:.6g}{val}, "
+                          f"time: {time.perf_counter() - start:.3f}s", flush=True)
+                if no_improvement > n_iter_no_change:
+                    status = "converged"
+                    break
+        except KeyboardInterrupt:
+            status = "interrupted"
+            self._restore(last_good)
+        if monitor_validation and self._best_state is not None:
+            self._restore(self._best_state)
+        return status

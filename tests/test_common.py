@@ -1,0 +1,46 @@
+"""scikit-learn's own estimator checks, with nothing expected to fail.
+
+``parametrize_with_checks`` runs the API checks; the checks it reserves for
+scikit-learn's own estimators (column names, feature names out, parameter
+validation, ``set_output``) are called explicitly below.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_global_output_transform_pandas,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skautoencoder import Autoencoder
+
+SMALL = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+ESTIMATORS = [Autoencoder(**SMALL)]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+EXTRA_CHECKS = [
+    check_dataframe_column_names_consistency,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_global_output_transform_pandas,
+]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda est: type(est).__name__)
+@pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
+def test_checks_reserved_for_sklearn(estimator, check):
+    pytest.importorskip("pandas")
+    check(type(estimator).__name__, estimator)

@@ -1,0 +1,94 @@
+"""The training loop of skautoencoder.nn, on its own (no scikit-learn)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+import skautoencoder.nn
+
+from skautoencoder.nn import DivergenceError, Trainer, build_mlp_autoencoder, reconstruction_loss, reset_parameters
+
+
+def mse(module, X, generator):
+    return reconstruction_loss(module(X), X)
+
+
+def make(seed=0, n_features=6, **kwargs):
+    g = torch.Generator().manual_seed(seed)
+    module = reset_parameters(build_mlp_autoencoder(n_features, (16,), 2), g)
+    X = torch.randn(300, 2, generator=g) @ torch.randn(2, n_features, generator=g)
+    return Trainer(module, mse, generator=g, batch_size=32, **kwargs), X
+
+
+def test_nn_imports_neither_sklearn_nor_the_estimators():
+    for path in Path(skautoencoder.nn.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith(("sklearn", "..")), f"{path.name} imports {name}"
+
+
+def test_early_stopping_restores_the_best_validation_weights():
+    trainer, X = make(learning_rate=3e-2)
+    train_rows, val_rows = torch.arange(0, 250), torch.arange(250, 300)
+    status = trainer.fit(X, train_rows, val_rows, max_epochs=60, tol=0.0, n_iter_no_change=3)
+    assert status in ("converged", "max_iter")
+    best = min(trainer.validation_scores)
+    assert trainer.best_loss == best
+    assert trainer.evaluate(X, val_rows) == pytest.approx(best, rel=1e-5)
+
+
+def test_without_validation_the_training_loss_is_monitored():
+    trainer, X = make()
+    status = trainer.fit(X, max_epochs=500, tol=1e-2, n_iter_no_change=2)
+    assert status == "converged" and trainer.validation_scores == []
+    assert trainer.n_iter == len(trainer.loss_curve) < 500
+    assert trainer.best_loss == min(trainer.loss_curve)
+
+
+def test_same_generator_seed_same_training():
+    a, X = make(seed=1)
+    b, _ = make(seed=1)
+    a.fit(X, max_epochs=3)
+    b.fit(X, max_epochs=3)
+    assert a.loss_curve == b.loss_curve
+
+
+def test_divergence_restores_last_finite_weights():
+    trainer, X = make(learning_rate=1e3, optimizer="sgd")
+    with pytest.raises(DivergenceError, match="epoch") as info:
+        trainer.fit(X * 1e3, max_epochs=50)
+    assert all(torch.isfinite(p).all() for p in trainer.module.parameters())
+    assert info.value.epoch == trainer.n_iter + 1
+
+
+def test_keyboard_interrupt_keeps_last_complete_epoch():
+    trainer, X = make()
+    calls = []
+
+    def interrupting(module, batch, generator):
+        calls.append(1)
+        if len(calls) == 3 * 10 + 5:  # 10 batches per epoch: in epoch 4
+            raise KeyboardInterrupt
+        return mse(module, batch, generator)
+
+    trainer.loss_fn = interrupting
+    reference, _ = make()
+    reference.fit(X, max_epochs=3, tol=0.0, n_iter_no_change=100)
+    assert trainer.fit(X, max_epochs=10) == "interrupted"
+    assert trainer.n_iter == 3
+    for p, q in zip(trainer.module.parameters(), reference.module.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_building_a_module_leaves_global_rng_alone():
+    state = torch.get_rng_state()
+    reset_parameters(build_mlp_autoencoder(10, (8, 4), 2), torch.Generator().manual_seed(0))
+    assert torch.equal(state, torch.get_rng_state())
