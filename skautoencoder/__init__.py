@@ -1,7 +1,20 @@
 """Autoencoders as scikit-learn estimators, backed by PyTorch."""
 
+from ._contractive import ContractiveAutoencoder
+from ._convolutional import ConvolutionalAutoencoder
+from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
+from ._sparse import SparseAutoencoder
+from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Autoencoder", "__version__"]
+__all__ = [
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "ConvolutionalAutoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+    "__version__",
+]

@@ -3,7 +3,8 @@
 :class:`BaseAutoencoder` owns parameter validation, input validation, dtype and
 device resolution, the fitted state, the outlier-detection convention and
 pickling. A variant supplies only its extra parameters, the torch module it
-builds (:meth:`BaseAutoencoder._build_module`) and, where they differ, its
+builds (:meth:`BaseAutoencoder._build_module`, mirrored MLPs unless
+overridden) and, where they differ, its
 training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
 (:meth:`BaseAutoencoder._row_scores`). Training itself is
 :class:`skautoencoder.nn.training.Trainer`.
@@ -12,7 +13,6 @@ training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
 import copy
 import math
 import warnings
-from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,8 +28,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .nn.corruption import NOISES, corrupt
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
-from .nn.modules import ACTIVATIONS, reset_parameters
+from .nn.modules import ACTIVATIONS, build_mlp_autoencoder, reset_parameters
 from .nn.training import OPTIMIZERS, DivergenceError, Trainer, make_optimizer, torch_threads
 
 __all__ = ["BaseAutoencoder"]
@@ -62,8 +63,141 @@ def _resolve_device(device):
     return resolved
 
 
+# Shared sections of the variants' docstrings, filled in by ``fill_doc``.
+_SHARED_DOCS = {
+    "shared_parameters": """    n_components : int, default=8
+        Dimension of the latent space (the width of the code layer).
+
+    hidden_layer_sizes : int or tuple of int, default=(128, 64)
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder mirrors them. ``()`` gives a linear autoencoder.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', \
+'elu', 'gelu'}, default='relu'
+        Activation of the hidden layers. The code layer is linear.
+
+    loss : {'mse', 'bce'}, default='mse'
+        Reconstruction loss. ``'bce'`` (binary cross-entropy) needs data in
+        [0, 1] and gives a sigmoid output layer.
+
+    optimizer : {'adam', 'adamw', 'rmsprop', 'sgd'}, default='adam'
+        Optimiser; ``'sgd'`` uses Nesterov momentum 0.9.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate of the optimiser.
+
+    alpha : float, default=0.0
+        L2 penalty (weight decay; decoupled for ``'adamw'``).
+
+    batch_size : int or 'auto', default='auto'
+        Rows per training step; ``'auto'`` is ``min(256, n_samples)``. Clipped
+        to the number of training rows.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training rows).
+
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+
+    n_iter_no_change : int, default=10
+        Training stops once the monitored loss (the validation loss with
+        ``early_stopping=True``, the training loss otherwise) has not improved
+        by ``tol`` for more than this many consecutive epochs.
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows, monitor their loss, and
+        restore the weights of the best validation epoch at the end. With too
+        few rows to hold any out, the training loss is monitored instead.
+
+    validation_fraction : float, default=0.1
+        Fraction of rows held out when ``early_stopping=True``.
+
+    shuffle : bool, default=True
+        Visit the rows in a new random order every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split and the batch
+        order, through generators local to the estimator (torch's and numpy's
+        global random states are never used). Pass an int for reproducible
+        results across calls.
+
+    verbose : int or bool, default=0
+        Print one line per epoch (training loss, validation loss, time).
+
+    warm_start : bool, default=False
+        When the estimator is already fitted, let :meth:`fit` continue from
+        the current weights and optimiser state instead of starting anew.
+
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_``, the threshold of :meth:`predict`. A float in
+        (0, 0.5] is the expected proportion of outliers in the training data:
+        ``offset_`` is that percentile of the training scores. ``'auto'``
+        assumes no rate: a row is an outlier when its score falls below Tukey's
+        lower fence of the training scores, ``Q1 - 1.5 * (Q3 - Q1)``.
+
+    device : str or torch.device, default='auto'
+        Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
+        ``'auto'`` picks CUDA when available.""",
+    "shared_attributes": """    n_components_ : int
+        Dimension of the latent space.
+
+    module_ : torch.nn.Module
+        The trained network (:class:`skautoencoder.nn.AutoencoderModule`).
+
+    n_iter_ : int
+        Number of epochs run, over all calls to :meth:`fit` (with
+        ``warm_start``) and :meth:`partial_fit`.
+
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+
+    validation_scores_ : list of float
+        Validation loss of each epoch (same objective as ``loss_curve_``,
+        lower is better); empty without early stopping.
+
+    best_loss_ : float
+        Lowest monitored loss of the last :meth:`fit` (validation loss with
+        early stopping, training loss otherwise).
+
+    offset_ : float
+        Threshold on :meth:`score_samples`: ``decision_function`` is
+        ``score_samples - offset_``.
+
+    batch_size_ : int
+        Batch size used in the last training call.
+
+    device_ : torch.device
+        Device the module lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.""",
+}
+
+
+def fill_doc(cls):
+    """Class decorator: put the shared parameter and attribute docs into ``cls.__doc__``.
+
+    The docstring marks the places with ``%(shared_parameters)s`` and
+    ``%(shared_attributes)s``; other ``%`` characters are left alone.
+    """
+    for key, text in _SHARED_DOCS.items():
+        cls.__doc__ = cls.__doc__.replace(f"%({key})s", text)
+    return cls
+
+
+#: Constraints of the corruption parameters, for the variants that take them.
+NOISE_CONSTRAINTS = {
+    "noise": [StrOptions(set(NOISES)), None],
+    "noise_level": [Interval(Real, 0, None, closed="left")],
+}
+
+
 class BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin, BaseEstimator
 ):
     """Base class of the autoencoders; not for direct use.
 
@@ -139,17 +273,46 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------
     # What a variant provides
     # ------------------------------------------------------------------
-    @abstractmethod
     def _build_module(self, n_features):
-        """The untrained torch module (on the ``meta`` device) for ``n_features``."""
+        """The untrained torch module (on the ``meta`` device) for ``n_features``.
+
+        Mirrored MLPs by default; the convolutional and variational variants
+        build their own.
+        """
+        return build_mlp_autoencoder(
+            n_features, self._hidden_sizes(), self.n_components_, self.activation,
+            self._output_activation(), self._code_activation(),
+        )
+
+    def _output_activation(self):
+        return "sigmoid" if self.loss == "bce" else "identity"
+
+    def _code_activation(self):
+        """Activation of the code layer (a torch module), or None for linear codes."""
+        return None
 
     def _loss(self, module, X, generator):
         """Scalar training loss of the batch ``X``.
 
-        ``generator`` is ``None`` for a deterministic evaluation (validation);
-        otherwise it is the source of any noise the variant draws.
+        Reconstruction of ``X`` from its (corrupted, when training with
+        ``noise``) copy, plus the variant's penalty terms. ``generator`` is
+        ``None`` for a deterministic evaluation (validation): no corruption.
         """
-        return reconstruction_loss(module(X), X, self.loss)
+        inputs = X if generator is None else self._corrupt(X, generator)
+        codes = module.encode(inputs)
+        loss = reconstruction_loss(module.decode(codes), X, self.loss)
+        for penalty in self._penalties(module, inputs, codes, generator):
+            loss = loss + penalty
+        return loss
+
+    def _corrupt(self, X, generator):
+        """Training-time corruption of a batch: ``noise`` and ``noise_level``, when the variant has them."""
+        noise = getattr(self, "noise", None)
+        return X if noise is None else corrupt(X, noise, self.noise_level, generator)
+
+    def _penalties(self, module, inputs, codes, generator):
+        """Regularisation terms added to the reconstruction loss (none here)."""
+        return ()
 
     def _row_scores(self, module, X):
         """Per-row score tensor, higher = more normal (minus the reconstruction error)."""

@@ -17,10 +17,25 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skautoencoder import Autoencoder
+from skautoencoder import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
 
 SMALL = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=10, random_state=0)
-ESTIMATORS = [Autoencoder(**SMALL)]
+ESTIMATORS = [
+    Autoencoder(**SMALL),
+    DenoisingAutoencoder(**SMALL),
+    SparseAutoencoder(**SMALL),
+    SparseAutoencoder(**SMALL, sparsity="topk", sparsity_target=0.5),
+    ContractiveAutoencoder(**SMALL),
+    VariationalAutoencoder(**SMALL),
+    ConvolutionalAutoencoder(**SMALL, channels=(4,)),
+]
 
 
 @parametrize_with_checks(ESTIMATORS)
@@ -39,7 +54,7 @@ EXTRA_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda est: type(est).__name__)
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=str)
 @pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
 def test_checks_reserved_for_sklearn(estimator, check):
     pytest.importorskip("pandas")

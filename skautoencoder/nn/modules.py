@@ -1,4 +1,5 @@
-"""Torch building blocks of the autoencoders: MLP encoders and decoders.
+"""Torch building blocks of the autoencoders: MLP and convolutional encoders and
+decoders, the top-k code activation and the Gaussian latent head.
 
 Pure PyTorch: nothing here imports scikit-learn or validates numpy input, so a
 PyTorch user can take these modules as they are.
@@ -13,7 +14,17 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "MLP", "AutoencoderModule", "reset_parameters", "build_mlp_autoencoder"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "AutoencoderModule",
+    "TopK",
+    "VariationalModule",
+    "build_conv_autoencoder",
+    "build_mlp_autoencoder",
+    "build_variational_autoencoder",
+    "reset_parameters",
+]
 
 #: Hidden activations by name (scikit-learn's ``MLPRegressor`` names first).
 ACTIVATIONS = {
@@ -94,16 +105,93 @@ class AutoencoderModule(nn.Module):
 
 
 def build_mlp_autoencoder(n_features, hidden_layer_sizes, n_components, activation="relu",
-                          output_activation="identity"):
+                          output_activation="identity", code_activation=None):
     """An :class:`AutoencoderModule` of two mirrored :class:`MLP` on ``meta``.
 
-    The encoder maps ``n_features -> *hidden_layer_sizes -> n_components`` with a
-    linear code layer; the decoder mirrors it back to ``n_features``.
+    The encoder maps ``n_features -> *hidden_layer_sizes -> n_components``; the
+    decoder mirrors it back to ``n_features``. The code layer is linear unless
+    ``code_activation`` (a module, e.g. :class:`TopK`) is given.
     """
     sizes = (n_features, *hidden_layer_sizes, n_components)
-    return AutoencoderModule(
-        MLP(sizes, activation), MLP(sizes[::-1], activation), output_activation
-    )
+    encoder = MLP(sizes, activation)
+    if code_activation is not None:
+        encoder.append(code_activation)
+    return AutoencoderModule(encoder, MLP(sizes[::-1], activation), output_activation)
+
+
+class TopK(nn.Module):
+    """Keep the ``k`` largest values of each row (after a ReLU), zero the rest.
+
+    The activation of k-sparse autoencoders (Makhzani and Frey, 2013): every
+    row has at most ``k`` non-zero codes, exactly ``k`` when ``k`` of them are
+    positive.
+    """
+
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x):
+        """Row-wise top-``k`` of ``relu(x)``."""
+        x = torch.relu(x)
+        if self.k >= x.shape[1]:
+            return x
+        values, indices = x.topk(self.k, dim=1)
+        return torch.zeros_like(x).scatter(1, indices, values)
+
+    def extra_repr(self):
+        return f"k={self.k}"
+
+
+class VariationalModule(AutoencoderModule):
+    """Encoder with a Gaussian latent head, and a decoder (a VAE).
+
+    ``posterior(x)`` returns the mean and log-variance of ``q(z | x)``;
+    ``encode(x)`` returns the mean alone, so codes are deterministic. The
+    decoder models ``p(x | z)`` with a learned global observation scale
+    ``log_scale`` (used by Gaussian likelihoods).
+
+    Parameters
+    ----------
+    body : torch.nn.Module
+        Shared encoder layers, ending in an activation (or the identity).
+    n_body, n_components : int
+        Width of the body's output and of the latent space.
+    decoder : torch.nn.Module
+    output_activation : {"identity", "sigmoid"}
+    device : torch.device or str, default="meta"
+    """
+
+    def __init__(self, body, n_body, n_components, decoder, output_activation="identity", device="meta"):
+        super().__init__(body, decoder, output_activation)
+        self.mean = nn.Linear(n_body, n_components, device=device)
+        self.log_var = nn.Linear(n_body, n_components, device=device)
+        self.log_scale = nn.Parameter(torch.zeros((), device=device))
+
+    def reset_parameters(self):
+        """Zero the observation log-scale; the layers initialise themselves."""
+        with torch.no_grad():
+            self.log_scale.zero_()
+
+    def posterior(self, x):
+        """Mean and log-variance of the Gaussian posterior of the codes of ``x``."""
+        h = self.encoder(x)
+        return self.mean(h), self.log_var(h)
+
+    def encode(self, x):
+        """Posterior mean."""
+        return self.mean(self.encoder(x))
+
+
+def build_variational_autoencoder(n_features, hidden_layer_sizes, n_components, activation="relu",
+                                  output_activation="identity"):
+    """A :class:`VariationalModule` with mirrored MLPs, on ``meta``."""
+    body = MLP((n_features, *hidden_layer_sizes), activation)
+    if hidden_layer_sizes:
+        body.append(ACTIVATIONS[activation]())
+    decoder = MLP((n_components, *hidden_layer_sizes[::-1], n_features), activation)
+    n_body = hidden_layer_sizes[-1] if hidden_layer_sizes else n_features
+    return VariationalModule(body, n_body, n_components, decoder, output_activation)
 
 
 @torch.no_grad()
@@ -112,7 +200,9 @@ def reset_parameters(module, generator, device="cpu"):
 
     Linear and convolutional layers get PyTorch's default initialisation
     (Kaiming-uniform weights with ``a=sqrt(5)``, uniform biases), drawn from
-    ``generator`` instead of the global random state.
+    ``generator`` instead of the global random state. Any other module with a
+    ``reset_parameters`` method (norms, :class:`VariationalModule`) must
+    initialise deterministically and is reset by that method.
 
     Parameters
     ----------
@@ -139,7 +229,56 @@ def reset_parameters(module, generator, device="cpu"):
             if bias is not None:
                 b = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
                 bias.uniform_(-b, b, generator=generator)
-        elif hasattr(layer, "reset_parameters") and not list(layer.children()):
-            if isinstance(weight, torch.Tensor) or getattr(layer, "bias", None) is not None:
-                layer.reset_parameters()  # norms: deterministic ones/zeros
+        elif hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()  # deterministic ones: norms, VariationalModule.log_scale
     return module
+
+
+def build_conv_autoencoder(input_shape, channels, kernel_size, hidden_layer_sizes, n_components,
+                           activation="relu", output_activation="identity"):
+    """A convolutional :class:`AutoencoderModule` on ``meta``, for flattened rows.
+
+    The encoder unflattens each row to ``input_shape`` = ``(C, L)`` (1-D) or
+    ``(C, H, W)`` (2-D), applies one stride-2 convolution per entry of
+    ``channels`` (each halving the spatial size, rounding up), flattens, and
+    maps to ``n_components`` through dense layers of ``hidden_layer_sizes``.
+    The decoder mirrors it with transposed convolutions whose output padding
+    restores the exact input size, and returns flattened rows.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(C, L)`` or ``(C, H, W)``.
+    channels : sequence of int
+        Output channels of the encoder's convolutions.
+    kernel_size : int
+        Odd kernel size (padding ``kernel_size // 2``).
+    hidden_layer_sizes : sequence of int
+    n_components : int
+    activation, output_activation : str
+    """
+    n_channels, *spatial = input_shape
+    conv, conv_t = {1: (nn.Conv1d, nn.ConvTranspose1d), 2: (nn.Conv2d, nn.ConvTranspose2d)}[len(spatial)]
+    pad = kernel_size // 2
+    sizes = [tuple(spatial)]
+    for _ in channels:
+        sizes.append(tuple((s - 1) // 2 + 1 for s in sizes[-1]))
+    widths = (n_channels, *channels)
+    n_flat = widths[-1] * math.prod(sizes[-1])
+
+    encoder = nn.Sequential(nn.Unflatten(1, tuple(input_shape)))
+    for c_in, c_out in zip(widths[:-1], widths[1:]):
+        encoder.extend([conv(c_in, c_out, kernel_size, stride=2, padding=pad, device="meta"),
+                        ACTIVATIONS[activation]()])
+    encoder.extend([nn.Flatten(), *MLP((n_flat, *hidden_layer_sizes, n_components), activation)])
+
+    decoder = nn.Sequential(*MLP((n_components, *hidden_layer_sizes[::-1], n_flat), activation),
+                            ACTIVATIONS[activation](), nn.Unflatten(1, (widths[-1], *sizes[-1])))
+    for i in range(len(channels), 0, -1):
+        output_padding = tuple(big - 2 * small + 1 for big, small in zip(sizes[i - 1], sizes[i]))
+        decoder.append(conv_t(widths[i], widths[i - 1], kernel_size, stride=2, padding=pad,
+                              output_padding=output_padding, device="meta"))
+        if i > 1:
+            decoder.append(ACTIVATIONS[activation]())
+    decoder.append(nn.Flatten())
+    return AutoencoderModule(encoder, decoder, output_activation)

@@ -1,0 +1,437 @@
+"""Outlier detection on ADBench tabular datasets: skautoencoder against its peers.
+
+    python benchmarks/outliers.py                          # all datasets, seeds 0 1 2
+    python benchmarks/outliers.py --datasets glass WBC --detectors Autoencoder IsolationForest
+    python benchmarks/outliers.py --data-dir /path/to/adbench --seeds 0 --out /tmp/res
+
+Protocol (ADBench's unsupervised setting, see ``../shared/data/README.md``): for
+every ``.npz`` (arrays ``X`` and ``y``, 1 = anomaly) in the data directory and
+every seed, a stratified 70/30 train/test split; a ``StandardScaler`` fitted on
+the train split and applied to both; a train split larger than 20,000 rows is
+subsampled (stratified, seeded) to 20,000. Every detector is fitted on the
+train split without labels and scores the test split; the anomaly score is
+``-score_samples(X)`` for scikit-learn style detectors and
+``decision_function(X)`` for PyOD's (higher = more abnormal). Reported: ROC-AUC
+and average precision of that score against the test labels, and the
+wall-clock time of ``fit``. All detectors run on the same splits in the same
+run, one after the other, with one torch thread, after one untimed warm-up
+fit of each detector on random data.
+
+Detectors:
+
+- every skautoencoder estimator that exists among ``Autoencoder``,
+  ``DenoisingAutoencoder``, ``SparseAutoencoder``, ``ContractiveAutoencoder``,
+  ``VariationalAutoencoder`` and ``ConvolutionalAutoencoder``, at its defaults
+  (``random_state=seed``, ``device='cpu'``), inside
+  ``Pipeline([StandardScaler(), estimator])``;
+- ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
+  their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
+  (skipped when PyOD is not installed);
+- ``IsolationForest``: scikit-learn's, ``random_state=seed``;
+- ``PCA``: reconstruction error (mean squared residual) after projection on the
+  fewest principal components that explain 95% of the train variance, capped at
+  ``n_features - 1`` so that a residual remains.
+
+Summary: per dataset the ROC-AUC and AP of each detector (mean over seeds); per
+detector the mean ROC-AUC and AP over datasets, the mean rank (the rank of the
+ROC-AUC among the detectors on each dataset, 1 = best, averaged over datasets),
+and the median fit time over all fits. A detector that raises on a split gets
+NaN there (the error is recorded), is ranked last on that dataset, and its
+means are over the datasets it completed (``failed`` counts the others).
+
+Writes ``outliers.md`` and ``outliers.json`` (every fit's record, the summary
+and the environment) to ``--out`` (default ``benchmarks/results/``, git-ignored).
+When the data directory is absent the script says so and exits with status 0.
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "adbench"
+DEFAULT_OUT = REPO / "benchmarks" / "results"
+MAX_TRAIN = 20_000
+SKAE_NAMES = (
+    "Autoencoder",
+    "DenoisingAutoencoder",
+    "SparseAutoencoder",
+    "ContractiveAutoencoder",
+    "VariationalAutoencoder",
+    "ConvolutionalAutoencoder",
+)
+
+
+# ----------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------
+def dataset_name(path):
+    """``'12_fault.npz'`` -> ``'fault'`` (ADBench's numeric prefix dropped)."""
+    stem = Path(path).stem
+    head, _, tail = stem.partition("_")
+    return tail if head.isdigit() and tail else stem
+
+
+def find_datasets(data_dir, names=None):
+    """``{name: path}`` of the ``.npz`` files of ``data_dir``, sorted by name.
+
+    ``names`` filters, case-insensitively, by the short name or the file stem.
+    """
+    found = {dataset_name(p): p for p in sorted(Path(data_dir).glob("*.npz"))}
+    if names:
+        wanted = {n.lower() for n in names}
+        found = {n: p for n, p in found.items() if n.lower() in wanted or p.stem.lower() in wanted}
+        missing = wanted - {n.lower() for n in found} - {p.stem.lower() for p in found.values()}
+        if missing:
+            print(f"warning: no dataset named {sorted(missing)} in {data_dir}", file=sys.stderr)
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+
+
+def load_dataset(path):
+    with np.load(path, allow_pickle=False) as data:
+        X = np.asarray(data["X"], dtype=np.float64)
+        y = np.asarray(data["y"]).astype(int).ravel()
+    return X, y
+
+
+def make_split(X, y, seed, max_train=MAX_TRAIN):
+    """The protocol's split: stratified 70/30, scaler fitted on train, train capped."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if X_train.shape[0] > max_train:
+        X_train, _, y_train, _ = train_test_split(
+            X_train, y_train, train_size=max_train, stratify=y_train, random_state=seed
+        )
+    return X_train, X_test, y_train, y_test
+
+
+# ----------------------------------------------------------------------
+# Detectors: name -> factory(seed) returning an unfitted model. The
+# anomaly score (higher = more abnormal) comes from ``anomaly_score``.
+# ----------------------------------------------------------------------
+class PCAReconstruction(OutlierMixin, BaseEstimator):
+    """Mean squared residual after projection on the leading principal components.
+
+    ``n_components`` is a float in (0, 1) (fraction of explained variance to
+    keep, fewest components reaching it) or an int; either way it is capped at
+    ``n_features - 1`` (and at least 1), so that a residual remains.
+    """
+
+    def __init__(self, n_components=0.95):
+        self.n_components = n_components
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float64)
+        self.mean_ = X.mean(axis=0)
+        _, s, vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        d = X.shape[1]
+        if isinstance(self.n_components, float) and 0 < self.n_components < 1:
+            ratio = np.cumsum(s**2) / max(np.sum(s**2), np.finfo(float).tiny)
+            k = int(np.searchsorted(ratio, self.n_components) + 1)
+        else:
+            k = int(self.n_components)
+        self.n_components_ = max(1, min(k, d - 1))
+        self.components_ = vt[: self.n_components_]
+        return self
+
+    def score_samples(self, X):
+        Xc = np.asarray(X, dtype=np.float64) - self.mean_
+        residual = Xc - (Xc @ self.components_.T) @ self.components_
+        return -np.mean(residual**2, axis=1)
+
+
+def _skautoencoder_factory(cls):
+    def factory(seed):
+        return Pipeline([("scale", StandardScaler()), ("model", cls(random_state=seed, device="cpu"))])
+
+    return factory
+
+
+def _pyod_factory(class_path):
+    module_name, class_name = class_path.rsplit(".", 1)
+
+    def factory(seed):
+        import importlib
+
+        cls = getattr(importlib.import_module(module_name), class_name)
+        # PyOD seeds the global random states in __init__: build right before fit
+        return cls(verbose=0, random_state=seed, device="cpu")
+
+    return factory
+
+
+def available_detectors():
+    """``{name: factory}`` of every detector this environment can run, in report order."""
+    detectors = {}
+    try:
+        import skautoencoder
+    except ImportError as exc:  # pragma: no cover - the benchmark lives in the repo
+        print(f"warning: skautoencoder not importable ({exc}); running the peers only", file=sys.stderr)
+        skautoencoder = None
+    for name in SKAE_NAMES:
+        cls = getattr(skautoencoder, name, None)
+        if cls is not None:
+            detectors[name] = _skautoencoder_factory(cls)
+    if importlib.util.find_spec("pyod") is not None:
+        detectors["PyOD-AutoEncoder"] = _pyod_factory("pyod.models.auto_encoder.AutoEncoder")
+        detectors["PyOD-VAE"] = _pyod_factory("pyod.models.vae.VAE")
+    else:
+        print("note: PyOD is not installed; its detectors are skipped", file=sys.stderr)
+    detectors["IsolationForest"] = lambda seed: IsolationForest(random_state=seed)
+    detectors["PCA"] = lambda seed: PCAReconstruction(0.95)
+    return detectors
+
+
+def anomaly_score(model, X):
+    """Higher = more abnormal: ``-score_samples`` (scikit-learn), else ``decision_function`` (PyOD)."""
+    if hasattr(model, "score_samples") and not type(model).__module__.startswith("pyod"):
+        return -np.asarray(model.score_samples(X), dtype=np.float64)
+    return np.asarray(model.decision_function(X), dtype=np.float64)
+
+
+# ----------------------------------------------------------------------
+# Running
+# ----------------------------------------------------------------------
+def evaluate(factory, seed, X_train, X_test, y_test):
+    """Fit on ``X_train``, score ``X_test``: one record (NaN metrics and the error on failure)."""
+    record = {"roc_auc": math.nan, "ap": math.nan, "fit_s": math.nan, "score_s": math.nan, "error": None}
+    try:
+        model = factory(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning & co.: noise in a benchmark
+            start = time.perf_counter()
+            model.fit(X_train)
+            record["fit_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            scores = anomaly_score(model, X_test)
+            record["score_s"] = time.perf_counter() - start
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(f"{np.sum(~np.isfinite(scores))} non-finite anomaly scores")
+        record["roc_auc"] = float(roc_auc_score(y_test, scores))
+        record["ap"] = float(average_precision_score(y_test, scores))
+    except Exception as exc:  # noqa: BLE001 - a failing detector must not stop the benchmark
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc(limit=5)
+    return record
+
+
+def warm_up(detectors):
+    """Fit each detector once on a small random set, untimed.
+
+    The first fit in a process pays one-off costs (lazy imports, torch's
+    kernel and thread-pool initialisation) that would otherwise be charged to
+    whichever detector and dataset come first.
+    """
+    X = np.random.default_rng(0).standard_normal((300, 8))
+    for factory in detectors.values():
+        evaluate(factory, 0, X, X[:50], np.r_[np.zeros(45, int), np.ones(5, int)])
+
+
+def run(datasets, detectors, seeds, max_train=MAX_TRAIN, progress=print, on_dataset_done=None):
+    """Every detector on every split of every dataset: the list of records."""
+    warm_up(detectors)
+    records = []
+    for name, path in datasets.items():
+        X, y = load_dataset(path)
+        for seed in seeds:
+            X_train, X_test, _, y_test = make_split(X, y, seed, max_train)
+            for det_name, factory in detectors.items():
+                rec = evaluate(factory, seed, X_train, X_test, y_test)
+                rec.update(dataset=name, seed=seed, detector=det_name,
+                           n_train=int(X_train.shape[0]), n_test=int(X_test.shape[0]),
+                           n_features=int(X.shape[1]))
+                records.append(rec)
+                status = f"ERROR {rec['error']}" if rec["error"] else (
+                    f"roc_auc={rec['roc_auc']:.4f} ap={rec['ap']:.4f} fit={rec['fit_s']:.2f}s")
+                progress(f"[{name} {X.shape[0]}x{X.shape[1]} seed={seed}] {det_name:<24} {status}")
+        if on_dataset_done is not None:
+            on_dataset_done(records)
+    return records
+
+
+def summarize(records, detectors=None):
+    """Per-dataset means over seeds and per-detector summary, as plain dicts."""
+    detectors = list(detectors or dict.fromkeys(r["detector"] for r in records))
+    datasets = list(dict.fromkeys(r["dataset"] for r in records))
+    per_dataset = {}
+    for ds in datasets:
+        per_dataset[ds] = {}
+        for det in detectors:
+            rows = [r for r in records if r["dataset"] == ds and r["detector"] == det]
+            auc = [r["roc_auc"] for r in rows]
+            ap = [r["ap"] for r in rows]
+            # a failed seed makes the dataset's mean NaN: partial means would not be comparable
+            per_dataset[ds][det] = {
+                "roc_auc": float(np.mean(auc)) if rows else math.nan,
+                "ap": float(np.mean(ap)) if rows else math.nan,
+                "roc_auc_std": float(np.std(auc)) if rows else math.nan,
+                "n_seeds": len(rows),
+            }
+    ranks = {det: [] for det in detectors}
+    for ds in datasets:
+        aucs = np.array([per_dataset[ds][det]["roc_auc"] for det in detectors])
+        filled = np.where(np.isnan(aucs), -np.inf, aucs)  # failures rank last
+        # average ranks for ties, 1 = best
+        order = (-filled).argsort(kind="stable")
+        rank = np.empty(len(detectors))
+        sorted_vals = -filled[order]
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and sorted_vals[j + 1] == sorted_vals[i]:
+                j += 1
+            rank[order[i:j + 1]] = (i + j) / 2 + 1
+            i = j + 1
+        for det, r in zip(detectors, rank):
+            ranks[det].append(float(r))
+    summary = {}
+    for det in detectors:
+        aucs = [per_dataset[ds][det]["roc_auc"] for ds in datasets]
+        aps = [per_dataset[ds][det]["ap"] for ds in datasets]
+        fits = [r["fit_s"] for r in records if r["detector"] == det and not math.isnan(r["fit_s"])]
+        ok = [a for a in aucs if not math.isnan(a)]
+        summary[det] = {
+            "mean_roc_auc": float(np.mean(ok)) if ok else math.nan,
+            "mean_ap": float(np.mean([a for a in aps if not math.isnan(a)])) if ok else math.nan,
+            "mean_rank": float(np.mean(ranks[det])) if ranks[det] else math.nan,
+            "median_fit_s": float(statistics.median(fits)) if fits else math.nan,
+            "total_fit_s": float(sum(fits)),
+            "n_datasets": len(ok),
+            "failed": len(aucs) - len(ok),
+        }
+    return per_dataset, summary
+
+
+def _fmt(x, spec=".3f"):
+    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def markdown(per_dataset, summary, seeds):
+    detectors = list(summary)
+    lines = [
+        f"Seeds {', '.join(map(str, seeds))}; cells are ROC-AUC / AP, means over seeds.",
+        "",
+        "| dataset | " + " | ".join(detectors) + " |",
+        "|---|" + "---|" * len(detectors),
+    ]
+    for ds, row in per_dataset.items():
+        best = max((v["roc_auc"] for v in row.values() if not math.isnan(v["roc_auc"])), default=None)
+        cells = []
+        for det in detectors:
+            v = row[det]
+            cell = f"{_fmt(v['roc_auc'])} / {_fmt(v['ap'])}"
+            cells.append(f"**{cell}**" if best is not None and v["roc_auc"] == best else cell)
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| detector | mean ROC-AUC | mean AP | mean rank | median fit s | total fit s | failed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for det, s in sorted(summary.items(), key=lambda kv: -np.nan_to_num(kv[1]["mean_roc_auc"], nan=-1)):
+        lines.append(
+            f"| {det} | {_fmt(s['mean_roc_auc'], '.4f')} | {_fmt(s['mean_ap'], '.4f')} | "
+            f"{_fmt(s['mean_rank'], '.2f')} | {_fmt(s['median_fit_s'], '.2f')} | "
+            f"{_fmt(s['total_fit_s'], '.1f')} | {s['failed']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def environment():
+    env = {"python": platform.python_version(), "platform": platform.platform(),
+           "numpy": np.__version__, "scikit-learn": sklearn.__version__, "torch": torch.__version__,
+           "torch_threads": torch.get_num_threads()}
+    for pkg in ("skautoencoder", "pyod"):
+        try:
+            env[pkg] = __import__(pkg).__version__
+        except Exception:  # noqa: BLE001
+            env[pkg] = None
+    return env
+
+
+def write_outputs(out_dir, records, detectors, args_dict, final=True):
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    per_dataset, summary = summarize(records, detectors)
+    md = markdown(per_dataset, summary, args_dict["seeds"])
+    (out_dir / "outliers.md").write_text(md)
+    payload = {"args": args_dict, "environment": environment(), "complete": final,
+               "summary": summary, "per_dataset": per_dataset, "records": records}
+    (out_dir / "outliers.json").write_text(json.dumps(payload, indent=1, default=str))
+    return md
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                        help="directory of ADBench .npz files (default: ../shared/data/adbench)")
+    parser.add_argument("--datasets", nargs="+", help="subset, by name (e.g. glass) or file stem (14_glass)")
+    parser.add_argument("--detectors", nargs="+", help="subset of detector names (see --list)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-train", type=int, default=MAX_TRAIN, help="cap on train rows")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="output directory for outliers.md/.json")
+    parser.add_argument("--list", action="store_true", help="list the datasets and detectors, then exit")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    data_dir = Path(args.data_dir)
+    if not data_dir.is_dir():
+        print(f"data directory {data_dir} not found: nothing to benchmark (see ../shared/data/README.md)")
+        return 0
+    datasets = find_datasets(data_dir, args.datasets)
+    detectors = available_detectors()
+    if args.list:
+        print("datasets: " + " ".join(find_datasets(data_dir)))
+        print("detectors: " + " ".join(detectors))
+        return 0
+    if args.detectors:
+        unknown = [d for d in args.detectors if d not in detectors]
+        if unknown:
+            parser.error(f"unknown or unavailable detector(s) {unknown}; available: {list(detectors)}")
+        detectors = {d: detectors[d] for d in args.detectors}
+    if not datasets:
+        print(f"no datasets selected in {data_dir}")
+        return 0
+
+    args_dict = {**vars(args), "datasets": list(datasets), "detectors": list(detectors)}
+    print(f"{len(datasets)} datasets x {len(args.seeds)} seeds x {len(detectors)} detectors "
+          f"({', '.join(detectors)}); torch threads {torch.get_num_threads()}", flush=True)
+    start = time.perf_counter()
+    records = run(
+        datasets, detectors, args.seeds, args.max_train,
+        progress=lambda line: print(line, flush=True),
+        on_dataset_done=lambda recs: write_outputs(args.out, recs, list(detectors), args_dict, final=False),
+    )
+    md = write_outputs(args.out, records, list(detectors), args_dict, final=True)
+    print()
+    print(md)
+    failures = [r for r in records if r["error"]]
+    for r in failures:
+        print(f"failed: {r['detector']} on {r['dataset']} seed {r['seed']}: {r['error']}")
+    print(f"total {time.perf_counter() - start:.0f}s; wrote {Path(args.out) / 'outliers.md'} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

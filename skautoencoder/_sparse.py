@@ -1,0 +1,163 @@
+"""Sparse autoencoder: codes of which only a few units are active per row."""
+
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from ._base import NOISE_CONSTRAINTS, BaseAutoencoder, fill_doc
+from .nn.losses import kl_sparsity, l1_sparsity
+from .nn.modules import TopK
+
+__all__ = ["SparseAutoencoder"]
+
+
+@fill_doc
+class SparseAutoencoder(BaseAutoencoder):
+    """Sparse autoencoder: a sparsity constraint on the codes.
+
+    Three ways to make codes sparse, chosen by ``sparsity``:
+
+    - ``'kl'`` (Ng, 2011): sigmoid code units, and a penalty
+      ``sparsity_weight * sum_j KL(sparsity_target || rho_j)`` that pulls the
+      mean activation ``rho_j`` of each unit over a batch towards
+      ``sparsity_target``;
+    - ``'l1'``: ReLU code units and a penalty ``sparsity_weight`` times the
+      mean L1 norm of the codes;
+    - ``'topk'`` (k-sparse autoencoder, Makhzani and Frey, 2013): ReLU code
+      units of which only the ``k = max(1, round(sparsity_target *
+      n_components))`` largest are kept in each row, so that at most ``k``
+      codes per row are non-zero; no penalty.
+
+    Sparse codes are typically wider than dense ones: raise ``n_components``.
+    A sparse *denoising* autoencoder is ``SparseAutoencoder(noise=...)``.
+
+    Parameters
+    ----------
+%(shared_parameters)s
+
+    sparsity : {'kl', 'l1', 'topk'}, default='kl'
+        How sparsity is obtained (see above).
+
+    sparsity_target : float in (0, 1), default=0.05
+        Target mean activation of each code unit (``'kl'``), or fraction of
+        code units kept per row (``'topk'``). Unused by ``'l1'``.
+
+    sparsity_weight : float or 'auto', default='auto'
+        Weight of the sparsity penalty (``'kl'`` and ``'l1'``), relative to
+        the reconstruction loss (a mean over features). ``'auto'`` is 3e-3
+        for ``'kl'`` and 1e-3 for ``'l1'``, which on digits scaled to [0, 1]
+        keep the reconstruction close to a plain autoencoder's; larger values
+        pull the mean activations closer to ``sparsity_target`` (``'kl'``) or
+        zero more codes (``'l1'``). Resolved into ``sparsity_weight_``.
+
+    noise : {'gaussian', 'masking', 'salt_and_pepper'} or None, default=None
+        Corruption of training batches, as in :class:`DenoisingAutoencoder`.
+
+    noise_level : float, default=0.2
+        Strength of ``noise``.
+
+    Attributes
+    ----------
+%(shared_attributes)s
+
+    sparsity_weight_ : float
+        The weight of the sparsity penalty in use.
+
+    See Also
+    --------
+    Autoencoder : Dense codes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skautoencoder import SparseAutoencoder
+    >>> X = load_digits().data / 16
+    >>> sae = SparseAutoencoder(32, sparsity="topk", sparsity_target=0.125,
+    ...                         max_iter=10, random_state=0).fit(X)
+    >>> codes = sae.transform(X)
+    >>> int((codes != 0).sum(axis=1).max())
+    4
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        **NOISE_CONSTRAINTS,
+        "sparsity": [StrOptions({"kl", "l1", "topk"})],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_weight": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=8,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=True,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        contamination="auto",
+        device="auto",
+        sparsity="kl",
+        sparsity_target=0.05,
+        sparsity_weight="auto",
+        noise=None,
+        noise_level=0.2,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            contamination=contamination,
+            device=device,
+        )
+        self.sparsity = sparsity
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+        self.noise = noise
+        self.noise_level = noise_level
+
+    def _code_activation(self):
+        if self.sparsity == "kl":
+            return nn.Sigmoid()
+        if self.sparsity == "l1":
+            return nn.ReLU()
+        return TopK(max(1, round(self.sparsity_target * self.n_components_)))
+
+    def _initialize(self, X, random_state):
+        super()._initialize(X, random_state)
+        auto = {"kl": 3e-3, "l1": 1e-3, "topk": 0.0}[self.sparsity]
+        self.sparsity_weight_ = auto if self.sparsity_weight == "auto" else float(self.sparsity_weight)
+
+    def _penalties(self, module, inputs, codes, generator):
+        if self.sparsity == "kl":
+            return (self.sparsity_weight_ * kl_sparsity(codes, self.sparsity_target),)
+        if self.sparsity == "l1":
+            return (self.sparsity_weight_ * l1_sparsity(codes),)
+        return ()

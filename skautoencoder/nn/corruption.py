@@ -1,0 +1,43 @@
+"""Input corruption for denoising autoencoders.
+
+Every draw comes from an explicit :class:`torch.Generator`, so corruption is
+reproducible and never touches torch's global random state.
+"""
+
+import torch
+
+__all__ = ["NOISES", "corrupt"]
+
+NOISES = ("gaussian", "masking", "salt_and_pepper")
+
+
+def corrupt(X, noise, level, generator):
+    """A corrupted copy of the batch ``X``.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_rows, n_features)
+    noise : {"gaussian", "masking", "salt_and_pepper"}
+        ``"gaussian"`` adds ``level * N(0, 1)`` to every entry (``level`` is a
+        standard deviation in the units of ``X``); ``"masking"`` sets each
+        entry to zero with probability ``level``; ``"salt_and_pepper"`` sets
+        each entry, with probability ``level``, to the minimum or the maximum
+        (equally likely) of its column in the batch.
+    level : float
+    generator : torch.Generator
+        On the device of ``X``.
+
+    Returns
+    -------
+    X_noisy : torch.Tensor
+    """
+    if noise == "gaussian":
+        return X + level * torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+    hit = torch.rand(X.shape, generator=generator, device=X.device) < level
+    if noise == "masking":
+        return X.masked_fill(hit, 0.0)
+    if noise == "salt_and_pepper":
+        salt = torch.rand(X.shape, generator=generator, device=X.device) < 0.5
+        extreme = torch.where(salt, X.amax(dim=0, keepdim=True), X.amin(dim=0, keepdim=True))
+        return torch.where(hit, extreme, X)
+    raise ValueError(f"Unknown noise {noise!r}; expected one of {NOISES}.")
