@@ -2,7 +2,8 @@
 
 Both train the same architecture (64-128-16-128-64 by default) for the same
 number of epochs at the same batch size, without early stopping, on the same
-data, with the same number of torch threads. Runs are interleaved and the
+data, with one torch thread each by default (``--threads``; the estimator
+may use fewer threads than torch's setting on small problems, never more). Runs are interleaved and the
 median over repeats is reported with the ratio ``Autoencoder / raw loop``
 (absolute times on a shared machine are noise; the ratio is the result).
 

@@ -39,6 +39,10 @@ and the median fit time over all fits. A detector that raises on a split gets
 NaN there (the error is recorded), is ranked last on that dataset, and its
 means are over the datasets it completed (``failed`` counts the others).
 
+``--extra FILE`` adds candidates: a Python file defining
+``DETECTORS = {name: factory}``, where ``factory(seed)`` returns an unfitted
+model with ``fit`` and ``score_samples`` (or PyOD's ``decision_function``).
+
 Writes ``outliers.md`` and ``outliers.json`` (every fit's record, the summary
 and the environment) to ``--out`` (default ``benchmarks/results/``, git-ignored).
 When the data directory is absent the script says so and exits with status 0.
@@ -201,6 +205,14 @@ def available_detectors():
     detectors["IsolationForest"] = lambda seed: IsolationForest(random_state=seed)
     detectors["PCA"] = lambda seed: PCAReconstruction(0.95)
     return detectors
+
+
+def load_extra(path):
+    """``DETECTORS`` of the Python file ``path``: extra ``{name: factory(seed)}``."""
+    spec = importlib.util.spec_from_file_location("outliers_extra", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.DETECTORS)
 
 
 def anomaly_score(model, X):
@@ -391,6 +403,9 @@ def main(argv=None):
     parser.add_argument("--max-train", type=int, default=MAX_TRAIN, help="cap on train rows")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output directory for outliers.md/.json")
+    parser.add_argument("--extra", metavar="FILE",
+                        help="Python file defining DETECTORS = {name: factory(seed)}: candidates to run "
+                             "beside the others (e.g. a variant not yet in the package)")
     parser.add_argument("--list", action="store_true", help="list the datasets and detectors, then exit")
     args = parser.parse_args(argv)
 
@@ -401,6 +416,8 @@ def main(argv=None):
         return 0
     datasets = find_datasets(data_dir, args.datasets)
     detectors = available_detectors()
+    if args.extra:
+        detectors.update(load_extra(args.extra))
     if args.list:
         print("datasets: " + " ".join(find_datasets(data_dir)))
         print("detectors: " + " ".join(detectors))

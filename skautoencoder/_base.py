@@ -13,6 +13,7 @@ training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
 import copy
 import math
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,7 +32,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .nn.corruption import NOISES, corrupt
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
 from .nn.modules import ACTIVATIONS, build_mlp_autoencoder, reset_parameters
-from .nn.training import OPTIMIZERS, DivergenceError, Trainer, make_optimizer, torch_threads
+from .nn.training import OPTIMIZERS, DivergenceError, Trainer, torch_threads
 
 __all__ = ["BaseAutoencoder"]
 
@@ -116,10 +117,11 @@ _SHARED_DOCS = {
         Visit the rows in a new random order every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the validation split and the batch
-        order, through generators local to the estimator (torch's and numpy's
-        global random states are never used). Pass an int for reproducible
-        results across calls.
+        Seeds the weight initialisation, the validation split, the batch
+        order and any noise, through torch generators local to the estimator:
+        torch's global random state is never used, and numpy's only when
+        ``random_state=None`` (as everywhere in scikit-learn). Pass an int for
+        reproducible results across calls.
 
     verbose : int or bool, default=0
         Print one line per epoch (training loss, validation loss, time).
@@ -332,6 +334,11 @@ class BaseAutoencoder(
 
     def _validate_X(self, X, reset, training=False):
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if training and X.dtype == np.float64 and np.abs(X).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X holds values up to {np.abs(X).max():.3g}, beyond the float32 range that training "
+                "runs in. Scale X first, e.g. with StandardScaler."
+            )
         if training and self.loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1]; got values in "
@@ -358,13 +365,34 @@ class BaseAutoencoder(
         self._seed = int(random_state.randint(np.iinfo(np.int32).max))
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_module(X.shape[1]), generator, self.device_)
-        self._optimizer = None
+        self._architecture = self._architecture_key()
+        self._optimizer = self._optimizer_state = None
         self.n_iter_ = 0
         self.loss_curve_ = []
         self.validation_scores_ = []
         self.best_loss_ = math.inf
 
+    #: Parameters that shape the network: warm starts and partial fits may not change them.
+    _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss")
+
+    def _architecture_key(self):
+        return {name: repr(getattr(self, name)) for name in self._architecture_params}
+
+    def _check_architecture(self):
+        for name, old in self._architecture.items():
+            new = repr(getattr(self, name))
+            if new != old:
+                raise ValueError(
+                    f"{name} changed from {old} to {new} since the network was built; warm_start "
+                    "and partial_fit continue the same network. Fit with warm_start=False to rebuild it."
+                )
+
+    def _optimizer_key(self):
+        return (self.optimizer, float(self.learning_rate_init), float(self.alpha))
+
     def _trainer(self, seed, n_train):
+        """A Trainer over ``module_`` that continues the fitted history and,
+        when its settings are unchanged, the optimiser's state."""
         if self.batch_size == "auto":
             self.batch_size_ = min(256, n_train)
         else:
@@ -381,23 +409,46 @@ class BaseAutoencoder(
             generator=generator,
             verbose=self.verbose,
         )
-        optimizer = getattr(self, "_optimizer", None)
-        if optimizer is None and getattr(self, "_optimizer_state", None) is not None:
-            optimizer = make_optimizer(
-                self.optimizer, self.module_.parameters(), self.learning_rate_init, self.alpha
-            )
-            optimizer.load_state_dict(self._optimizer_state)
-        if optimizer is not None:
-            trainer.optimizer = optimizer
+        if getattr(self, "_optimizer_settings", None) == self._optimizer_key():
+            if self._optimizer is not None:
+                trainer.optimizer = self._optimizer
+            elif self._optimizer_state is not None:  # unpickled
+                trainer.optimizer.load_state_dict(self._optimizer_state)
         trainer.loss_curve = list(self.loss_curve_)
         trainer.validation_scores = list(self.validation_scores_)
         trainer.n_iter = self.n_iter_
         return trainer, generator
 
+    def _train(self, trainer, X, run):
+        """Call ``run()`` (a Trainer loop), record the outcome, warn or raise as it ended."""
+        with torch_threads(self._threads()):
+            try:
+                status = run()
+            except DivergenceError as exc:
+                self._record(trainer, X)
+                raise ValueError(
+                    f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
+                    f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."
+                ) from None
+            self._record(trainer, X)
+        if status == "max_iter":
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        elif status == "interrupted":
+            warnings.warn(
+                f"{type(self).__name__}: training interrupted after {self.n_iter_} epoch(s); "
+                "the best weights seen so far are kept.",
+                ConvergenceWarning,
+            )
+
     def _record(self, trainer, X):
         """Copy the trainer's history into fitted attributes; set ``offset_``."""
-        self._optimizer = trainer.optimizer
-        self._optimizer_state = None
+        _CAST_CACHE.pop(self.module_, None)  # fused optimisers do not bump tensor versions
+        self._optimizer, self._optimizer_state = trainer.optimizer, None
+        self._optimizer_settings = self._optimizer_key()
         self.n_iter_ = trainer.n_iter
         self.loss_curve_ = trainer.loss_curve
         self.validation_scores_ = trainer.validation_scores
@@ -411,12 +462,6 @@ class BaseAutoencoder(
             q1, q3 = np.percentile(scores, [25.0, 75.0])
             return float(q1 - 1.5 * (q3 - q1))
         return float(np.percentile(scores, 100.0 * self.contamination))
-
-    def _diverged(self, exc):
-        return ValueError(
-            f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
-            f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."
-        )
 
     def fit(self, X, y=None):
         """Train the autoencoder on ``X``.
@@ -442,9 +487,11 @@ class BaseAutoencoder(
         Raises
         ------
         ValueError
-            On invalid input, or when training diverges (non-finite loss). In
-            the latter case the estimator keeps the weights of the last epoch
-            whose loss was finite and stays usable.
+            On invalid input, when ``warm_start`` would continue a network
+            whose architecture parameters were changed, or when training
+            diverges (a non-finite loss or weight). In the latter case the
+            estimator keeps the weights of the last epoch that ended finite and
+            stays usable.
 
         Warns
         -----
@@ -456,43 +503,26 @@ class BaseAutoencoder(
         continuing = self.warm_start and hasattr(self, "module_")
         X = self._validate_X(X, reset=not continuing, training=True)
         random_state = check_random_state(self.random_state)
-        if not continuing:
+        seed = int(random_state.randint(np.iinfo(np.int32).max))  # split and batch order
+        if continuing:
+            self._check_architecture()
+        else:
             self._initialize(X, random_state)
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
 
         n_samples = X.shape[0]
         n_val = math.ceil(self.validation_fraction * n_samples) if self.early_stopping else 0
         if n_val >= n_samples:  # too few rows to hold any out: monitor the training loss
             n_val = 0
-        Xt = self._to_tensor(X)
         trainer, generator = self._trainer(seed, n_samples - n_val)
         train_rows = val_rows = None
         if n_val:
             perm = torch.randperm(n_samples, generator=generator, device=self.device_)
             val_rows, train_rows = perm[:n_val].sort().values, perm[n_val:].sort().values
-
-        with torch_threads(self._threads()):
-            try:
-                status = trainer.fit(
-                    Xt, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                )
-            except DivergenceError as exc:
-                self._record(trainer, X)
-                raise self._diverged(exc) from None
-            self._record(trainer, X)
-        if status == "max_iter":
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        elif status == "interrupted":
-            warnings.warn(
-                f"{type(self).__name__}: training interrupted after {self.n_iter_} epoch(s); "
-                "the best weights seen so far are kept.",
-                ConvergenceWarning,
-            )
+        Xt = self._to_tensor(X)
+        self._train(trainer, X, lambda: trainer.fit(
+            Xt, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+        ))
         return self
 
     def partial_fit(self, X, y=None):
@@ -501,7 +531,8 @@ class BaseAutoencoder(
         The first call initialises the model; later calls continue training it,
         so that data too large for memory can be streamed chunk by chunk. No
         rows are held out and there is no early stopping. ``offset_`` is set
-        from the scores of the last chunk.
+        from the scores of the last chunk. A Ctrl-C during the pass restores
+        the weights from before it (with a warning).
 
         Parameters
         ----------
@@ -520,15 +551,11 @@ class BaseAutoencoder(
         X = self._validate_X(X, reset=first, training=True)
         if first:
             self._initialize(X, check_random_state(self.random_state))
+        else:
+            self._check_architecture()
         trainer, _ = self._trainer((self._seed + 7919 * (self.n_iter_ + 1)) % (2**63 - 1), X.shape[0])
-        with torch_threads(self._threads()):
-            try:
-                trainer.partial_fit(self._to_tensor(X))
-            except DivergenceError as exc:
-                self._record(trainer, X)
-                raise self._diverged(exc) from None
-            trainer.best_loss = min(trainer.loss_curve)
-            self._record(trainer, X)
+        Xt = self._to_tensor(X)
+        self._train(trainer, X, lambda: trainer.partial_fit(Xt))
         return self
 
     # ------------------------------------------------------------------
@@ -542,9 +569,7 @@ class BaseAutoencoder(
         other rows of ``X``.
         """
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        module = self.module_
-        if dtype != next(module.parameters()).dtype:
-            module = copy.deepcopy(module).to(dtype)
+        module = _cast(self.module_, dtype)
         module.eval()
         out = None
         with torch.inference_mode(), torch_threads(self._threads()):
@@ -558,7 +583,15 @@ class BaseAutoencoder(
 
     def _score_samples(self, X):
         """:meth:`score_samples` of validated ``X``, as float64."""
-        return self._apply(X, self._row_scores).astype(np.float64, copy=False)
+        scores = self._apply(X, self._row_scores).astype(np.float64, copy=False)
+        if not np.isfinite(scores).all():
+            warnings.warn(
+                f"{np.count_nonzero(~np.isfinite(scores))} score(s) overflowed to -inf: those rows are "
+                "too far from the training data to be scored in floating point. Scale X like the "
+                "training data.",
+                RuntimeWarning,
+            )
+        return scores
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -701,14 +734,34 @@ class BaseAutoencoder(
         if "module_" in state:
             self._optimizer = None
             device = self.device_
-            if device.type == "cuda" and not torch.cuda.is_available():
+            if device.type == "cuda" and not (
+                torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+            ):
+                fallback = torch.device("cuda" if torch.cuda.is_available() else "cpu")
                 warnings.warn(
                     f"{type(self).__name__} was trained on {device}, which is not available "
-                    "here; it was loaded on the CPU (device_='cpu').",
+                    f"here; it was loaded on {fallback} (device_={str(fallback)!r}).",
                     UserWarning,
                 )
-                device = self.device_ = torch.device("cpu")
+                device = self.device_ = fallback
             self.module_ = self.module_.to(device)
+
+
+# float64 copies of trained modules, reused while the weights are unchanged: dropped
+# after every training call, and rebuilt when a tensor's version counter moves
+_CAST_CACHE = weakref.WeakKeyDictionary()
+
+
+def _cast(module, dtype):
+    """``module`` in ``dtype``: itself, or a cached copy rebuilt whenever its weights change."""
+    if next(module.parameters()).dtype == dtype:
+        return module
+    versions = (dtype, tuple(t._version for t in module.state_dict(keep_vars=True).values()))
+    cached = _CAST_CACHE.get(module)
+    if cached is None or cached[0] != versions:
+        cached = (versions, copy.deepcopy(module).to(dtype))
+        _CAST_CACHE[module] = cached
+    return cached[1]
 
 
 def _to_cpu(obj):

@@ -17,7 +17,8 @@ class Autoencoder(BaseAutoencoder):
 
     Training runs in float32 on ``device``; inference follows the input's
     floating dtype (float64 input is encoded with a float64 copy of the
-    weights), so outputs do not depend on the batch size.
+    weights), so outputs depend on neither the batch size nor the other rows
+    (beyond float64 rounding).
 
     Parameters
     ----------

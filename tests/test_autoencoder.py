@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+import skautoencoder.nn
 from skautoencoder import Autoencoder
 
 
@@ -275,3 +276,95 @@ def test_clone_gives_unfitted_copy_with_same_params():
     cloned = clone(ae)
     assert cloned.get_params() == ae.get_params()
     assert not hasattr(cloned, "module_")
+
+
+def test_refit_after_unpickling_is_a_fresh_fit(digits):
+    X_train, X_test, _, _ = digits
+    kwargs = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        restored = pickle.loads(pickle.dumps(Autoencoder(**kwargs).fit(X_train)))
+        restored.set_params(optimizer="sgd", hidden_layer_sizes=(8, 4)).fit(X_train)
+        fresh = Autoencoder(**{**kwargs, "optimizer": "sgd", "hidden_layer_sizes": (8, 4)}).fit(X_train)
+    np.testing.assert_array_equal(restored.transform(X_test), fresh.transform(X_test))
+
+
+def test_warm_start_uses_changed_optimizer_settings(digits):
+    X_train = digits[0]
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), max_iter=2, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X_train)
+        ae.set_params(learning_rate_init=0.05, optimizer="sgd", alpha=0.1).fit(X_train)
+    assert isinstance(ae._optimizer, torch.optim.SGD)
+    assert ae._optimizer.param_groups[0]["lr"] == 0.05 and ae._optimizer.param_groups[0]["weight_decay"] == 0.1
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_continuing_refuses_a_changed_architecture(digits, method):
+    X_train = digits[0]
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), max_iter=2, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        getattr(ae, method)(X_train)
+    with pytest.raises(ValueError, match=r"n_components changed from 2 to 4"):
+        getattr(ae.set_params(n_components=4), method)(X_train)
+
+
+def test_warm_fits_validate_on_the_same_rows(digits, monkeypatch):
+    X_train = digits[0]
+    seen = []
+    real_fit = skautoencoder.nn.Trainer.fit
+
+    def spy(self, X, train_rows=None, validation_rows=None, **kwargs):
+        seen.append(validation_rows.clone())
+        return real_fit(self, X, train_rows, validation_rows, **kwargs)
+
+    monkeypatch.setattr(skautoencoder.nn.Trainer, "fit", spy)
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), max_iter=1, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X_train)
+        ae.fit(X_train)
+    assert torch.equal(seen[0], seen[1])
+
+
+def test_divergence_is_caught_even_in_the_last_epoch():
+    X = np.random.RandomState(0).randn(200, 10) * 1e3
+    for max_iter in (1, 2, 3):
+        ae = Autoencoder(2, optimizer="sgd", learning_rate_init=10.0, early_stopping=False,
+                         max_iter=max_iter, random_state=0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                ae.fit(X)
+        except ValueError as exc:
+            assert "learning_rate_init" in str(exc)
+        assert all(torch.isfinite(p).all() for p in ae.module_.parameters())
+        assert np.isfinite(ae.score_samples(X)).all() and np.isfinite(ae.offset_)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scores32 = ae.score_samples(X.astype(np.float32))
+        # huge-but-finite weights may overflow float32 scores, never silently
+        assert np.isfinite(scores32).all() or any("overflowed" in str(w.message) for w in caught)
+
+
+def test_interrupted_first_partial_fit_leaves_a_usable_model(digits):
+    X_train = digits[0]
+    ae = _Interrupting(2, hidden_layer_sizes=(8,), random_state=0)
+    ae.stop_at = 2
+    with pytest.warns(ConvergenceWarning, match="interrupted after 0 epoch"):
+        ae.partial_fit(X_train)
+    assert ae.n_iter_ == 0 and ae.predict(X_train[:3]).shape == (3,)
+
+
+def test_float64_inference_copy_follows_training(digits):
+    X_train, X_test, _, _ = digits
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), random_state=0)
+    ae.partial_fit(X_train)
+    first = ae.transform(X_test)
+    np.testing.assert_allclose(first, ae.transform(X_test.astype(np.float32)), rtol=1e-4, atol=1e-5)
+    ae.partial_fit(X_train)
+    second = ae.transform(X_test)
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(second, ae.transform(X_test.astype(np.float32)), rtol=1e-4, atol=1e-5)

@@ -92,3 +92,34 @@ def test_building_a_module_leaves_global_rng_alone():
     state = torch.get_rng_state()
     reset_parameters(build_mlp_autoencoder(10, (8, 4), 2), torch.Generator().manual_seed(0))
     assert torch.equal(state, torch.get_rng_state())
+
+
+def test_reset_parameters_refuses_parameters_it_cannot_initialise():
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.empty(3, device="meta"))
+
+    with pytest.raises(ValueError, match="cannot initialise 'scale'"):
+        reset_parameters(Odd(), torch.Generator())
+
+
+def test_torch_threads_restores_the_callers_setting_across_threads():
+    import threading
+
+    from skautoencoder.nn import torch_threads
+
+    before = torch.get_num_threads()
+    barrier = threading.Barrier(4)
+
+    def work():
+        with torch_threads(1):
+            barrier.wait()
+            torch.ones(10).sum()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert torch.get_num_threads() == before

@@ -218,6 +218,7 @@ def reset_parameters(module, generator, device="cpu"):
         The same module, on ``device``.
     """
     module = module.to_empty(device=device)
+    done = set()
     for layer in module.modules():
         weight = getattr(layer, "weight", None)
         if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
@@ -229,8 +230,17 @@ def reset_parameters(module, generator, device="cpu"):
             if bias is not None:
                 b = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
                 bias.uniform_(-b, b, generator=generator)
+            done.update(map(id, layer.parameters(recurse=False)))
         elif hasattr(layer, "reset_parameters"):
             layer.reset_parameters()  # deterministic ones: norms, VariationalModule.log_scale
+            done.update(map(id, layer.parameters(recurse=False)))
+            done.update(map(id, layer.buffers(recurse=False)))
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+        if id(tensor) not in done:
+            raise ValueError(
+                f"reset_parameters cannot initialise {name!r}: give the module that owns it a "
+                "reset_parameters method (deterministic), or make it a linear or convolutional layer."
+            )
     return module
 
 

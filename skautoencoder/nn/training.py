@@ -13,6 +13,7 @@ continues where the previous call stopped.
 
 import contextlib
 import math
+import threading
 import time
 
 import torch
@@ -30,15 +31,17 @@ class DivergenceError(FloatingPointError):
     epoch : int
         The epoch (1-based, counted over the trainer's life) whose loss was not finite.
     loss : float
-        That loss (``nan`` or ``inf``).
+        That epoch's loss (``nan`` or ``inf``, or finite when only the
+        weights became non-finite).
     """
 
     def __init__(self, epoch, loss):
         self.epoch = epoch
         self.loss = loss
+        what = f"the training loss became {loss}" if not math.isfinite(loss) else "the weights became non-finite"
         super().__init__(
-            f"the training loss became {loss} in epoch {epoch}; the weights at the end "
-            f"of epoch {epoch - 1}, the last with a finite loss, were kept"
+            f"{what} in epoch {epoch}; the weights at the end of epoch {epoch - 1}, "
+            "the last that ended finite, were kept"
         )
 
 
@@ -73,21 +76,34 @@ def make_optimizer(name, params, learning_rate, weight_decay=0.0):
     raise ValueError(f"Unknown optimizer {name!r}; expected one of {OPTIMIZERS}.")
 
 
+_threads_lock = threading.Lock()
+_threads_state = {"depth": 0, "previous": None}
+
+
 @contextlib.contextmanager
 def torch_threads(n_threads):
     """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
 
-    ``None`` leaves torch's setting alone.
+    ``None`` leaves torch's setting alone. The setting is process-wide: when
+    blocks overlap in several Python threads, the first one to enter sets it
+    and the last one to leave restores the caller's value.
     """
-    if n_threads is None or n_threads == torch.get_num_threads():
+    if n_threads is None:
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
+    with _threads_lock:
+        if _threads_state["depth"] == 0:
+            _threads_state["previous"] = torch.get_num_threads()
+            if n_threads != _threads_state["previous"]:
+                torch.set_num_threads(n_threads)
+        _threads_state["depth"] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        with _threads_lock:
+            _threads_state["depth"] -= 1
+            if _threads_state["depth"] == 0 and torch.get_num_threads() != _threads_state["previous"]:
+                torch.set_num_threads(_threads_state["previous"])
 
 
 def _take_rows(X, rows):
@@ -216,24 +232,39 @@ class Trainer:
         return next(self.module.parameters()).device
 
     # -- loops -----------------------------------------------------------
+    def _weights_finite(self):
+        return bool(torch.stack([torch.isfinite(p).all() for p in self.module.parameters()]).all())
+
     def partial_fit(self, X):
         """One epoch over all of ``X``, recorded in the history.
+
+        Returns
+        -------
+        status : {"epoch", "interrupted"}
+            ``"interrupted"`` after a ``KeyboardInterrupt``: the weights from
+            before the pass are restored and the optimiser state is reset.
 
         Raises
         ------
         DivergenceError
-            If the loss is not finite; the weights from before the pass are restored.
+            If the loss or a weight is not finite; the weights from before the
+            pass are restored and the optimiser state is reset.
         """
         before = self._snapshot()
-        loss = self.train_epoch(X)
-        if not math.isfinite(loss):
+        try:
+            loss = self.train_epoch(X)
+        except KeyboardInterrupt:
+            self._restore(before)
+            self.reset_optimizer()
+            return "interrupted"
+        if not (math.isfinite(loss) and self._weights_finite()):
             self._restore(before)
             self.reset_optimizer()
             raise DivergenceError(self.n_iter + 1, loss)
         self.n_iter += 1
         self.loss_curve.append(loss)
-        self.best_loss = min(self.best_loss, loss)
-        return loss
+        self.best_loss = min(self.loss_curve)
+        return "epoch"
 
     def fit(self, X, train_rows=None, validation_rows=None, *, max_epochs=200, tol=1e-4,
             n_iter_no_change=10):
@@ -256,8 +287,8 @@ class Trainer:
         Raises
         ------
         DivergenceError
-            If a loss is not finite; the weights of the last epoch with a
-            finite loss are restored and the optimiser state is reset.
+            If a loss or a weight is not finite; the weights at the end of the
+            last finite epoch are restored and the optimiser state is reset.
         """
         monitor_validation = validation_rows is not None and validation_rows.shape[0] > 0
         last_good = self._snapshot()
@@ -269,10 +300,10 @@ class Trainer:
                 start = time.perf_counter()
                 loss = self.train_epoch(X, train_rows)
                 current = self.evaluate(X, validation_rows) if monitor_validation else loss
-                if not (math.isfinite(loss) and math.isfinite(current)):
+                if not (math.isfinite(loss) and math.isfinite(current) and self._weights_finite()):
                     self._restore(last_good)
                     self.reset_optimizer()
-                    raise DivergenceError(self.n_iter + 1, loss if not math.isfinite(loss) else current)
+                    raise DivergenceError(self.n_iter + 1, current if math.isfinite(loss) else loss)
                 self.n_iter += 1
                 self.loss_curve.append(loss)
                 if monitor_validation:
@@ -293,6 +324,7 @@ class Trainer:
         except KeyboardInterrupt:
             status = "interrupted"
             self._restore(last_good)
+            self.reset_optimizer()  # its state includes the discarded steps
         if monitor_validation and self._best_state is not None:
             self._restore(self._best_state)
         return status
