@@ -10,8 +10,10 @@ training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
 :class:`skautoencoder.nn.training.Trainer`.
 """
 
+import contextlib
 import copy
 import math
+import threading
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -40,6 +42,7 @@ __all__ = ["BaseAutoencoder"]
 # than several on a small shared machine (and never much slower).
 _SINGLE_THREAD_WORK = 2**24
 _INFERENCE_BATCH = 4096
+_OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
 
 
 def _resolve_device(device):
@@ -354,6 +357,11 @@ class BaseAutoencoder(
             return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=self.device_)
 
     def _threads(self):
+        """Torch threads for this model: 1 for small batches, or when called from a
+        worker thread (e.g. joblib's threading backend) where several models
+        share torch's one thread pool; torch's own setting otherwise."""
+        if threading.current_thread() is not threading.main_thread():
+            return 1
         n_params = sum(p.numel() for p in self.module_.parameters())
         return 1 if self.batch_size_ * n_params < _SINGLE_THREAD_WORK else None
 
@@ -421,7 +429,7 @@ class BaseAutoencoder(
 
     def _train(self, trainer, X, run):
         """Call ``run()`` (a Trainer loop), record the outcome, warn or raise as it ended."""
-        with torch_threads(self._threads()):
+        with torch_threads(self._threads()), _out_of_memory_hint(self, "training"):
             try:
                 status = run()
             except DivergenceError as exc:
@@ -572,7 +580,7 @@ class BaseAutoencoder(
         module = _cast(self.module_, dtype)
         module.eval()
         out = None
-        with torch.inference_mode(), torch_threads(self._threads()):
+        with torch.inference_mode(), torch_threads(self._threads()), _out_of_memory_hint(self, "inference"):
             for start in range(0, X.shape[0], _INFERENCE_BATCH):
                 batch = self._to_tensor(X[start:start + _INFERENCE_BATCH], dtype)
                 result = fn(module, batch).cpu().numpy()
@@ -745,6 +753,20 @@ class BaseAutoencoder(
                 )
                 device = self.device_ = fallback
             self.module_ = self.module_.to(device)
+
+
+@contextlib.contextmanager
+def _out_of_memory_hint(estimator, stage):
+    """Turn a device out-of-memory error into a MemoryError that says what to change."""
+    try:
+        yield
+    except _OutOfMemoryError as exc:
+        advice = (f"lower batch_size (currently {estimator.batch_size_})" if stage == "training"
+                  else f"score fewer rows at a time (currently {_INFERENCE_BATCH} per batch)")
+        raise MemoryError(
+            f"{type(estimator).__name__} ran out of memory on {estimator.device_} during {stage}: "
+            f"{advice}, use a smaller network, or use device='cpu'."
+        ) from exc
 
 
 # float64 copies of trained modules, reused while the weights are unchanged: dropped
