@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .nn.corruption import NOISES, corrupt
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
 from .nn.modules import ACTIVATIONS, build_mlp_autoencoder, reset_parameters
-from .nn.training import OPTIMIZERS, DivergenceError, Trainer, torch_threads
+from .nn.training import OPTIMIZERS, DivergenceError, Trainer, threads_pinned, torch_threads
 
 __all__ = ["BaseAutoencoder"]
 
@@ -357,9 +357,12 @@ class BaseAutoencoder(
             return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=self.device_)
 
     def _threads(self):
-        """Torch threads for this model: 1 for small batches, or when called from a
-        worker thread (e.g. joblib's threading backend) where several models
-        share torch's one thread pool; torch's own setting otherwise."""
+        """Torch threads for this model: the user's, inside ``nn.torch_threads(n)``;
+        else 1 for small batches or when called from a worker thread (e.g.
+        joblib's threading backend) where several models share torch's one
+        thread pool; torch's own setting otherwise."""
+        if threads_pinned():
+            return None
         if threading.current_thread() is not threading.main_thread():
             return 1
         n_params = sum(p.numel() for p in self.module_.parameters())

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+import skautoencoder.nn
 from skautoencoder import (
     Autoencoder,
     ContractiveAutoencoder,
@@ -95,6 +96,12 @@ def test_worker_threads_use_one_torch_thread(digits, monkeypatch):
     worker.join()
     assert seen and set(seen) == {1}
     assert torch.get_num_threads() == before
+    # the user's choice wins over both rules
+    seen.clear()
+    small = Autoencoder(**SMALL)
+    with skautoencoder.nn.torch_threads(2):
+        small.fit(digits[0])
+    assert set(seen) == {2}
 
 
 def test_out_of_memory_names_batch_size(digits, monkeypatch):

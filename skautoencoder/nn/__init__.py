@@ -1,20 +1,54 @@
-"""Pure PyTorch parts of skautoencoder: modules, losses and the training loop.
+"""Pure PyTorch parts of skautoencoder: modules, losses, corruption and the training loop.
 
 Nothing here imports scikit-learn; PyTorch users may use these directly.
 """
 
-from .losses import reconstruction_loss
-from .modules import MLP, AutoencoderModule, build_mlp_autoencoder, reset_parameters
-from .training import DivergenceError, Trainer, make_optimizer, torch_threads
+from .corruption import NOISES, corrupt
+from .losses import (
+    RECONSTRUCTION_LOSSES,
+    contraction,
+    gaussian_kl,
+    kl_sparsity,
+    l1_sparsity,
+    negative_log_likelihood,
+    reconstruction_loss,
+)
+from .modules import (
+    ACTIVATIONS,
+    MLP,
+    AutoencoderModule,
+    TopK,
+    VariationalModule,
+    build_conv_autoencoder,
+    build_mlp_autoencoder,
+    build_variational_autoencoder,
+    reset_parameters,
+)
+from .training import OPTIMIZERS, DivergenceError, Trainer, make_optimizer, threads_pinned, torch_threads
 
 __all__ = [
+    "ACTIVATIONS",
     "MLP",
+    "NOISES",
+    "OPTIMIZERS",
+    "RECONSTRUCTION_LOSSES",
     "AutoencoderModule",
     "DivergenceError",
+    "TopK",
     "Trainer",
+    "VariationalModule",
+    "build_conv_autoencoder",
     "build_mlp_autoencoder",
+    "build_variational_autoencoder",
+    "contraction",
+    "corrupt",
+    "gaussian_kl",
+    "kl_sparsity",
+    "l1_sparsity",
     "make_optimizer",
+    "negative_log_likelihood",
     "reconstruction_loss",
     "reset_parameters",
+    "threads_pinned",
     "torch_threads",
 ]

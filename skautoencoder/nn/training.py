@@ -18,7 +18,14 @@ import time
 
 import torch
 
-__all__ = ["OPTIMIZERS", "DivergenceError", "Trainer", "make_optimizer", "torch_threads"]
+__all__ = [
+    "OPTIMIZERS",
+    "DivergenceError",
+    "Trainer",
+    "make_optimizer",
+    "threads_pinned",
+    "torch_threads",
+]
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 
@@ -87,6 +94,19 @@ def torch_threads(n_threads):
     ``None`` leaves torch's setting alone. The setting is process-wide: when
     blocks overlap in several Python threads, the first one to enter sets it
     and the last one to leave restores the caller's value.
+
+    This is also the user's way to choose the thread count of the
+    skautoencoder estimators: inside ``with torch_threads(n):`` they use
+    exactly ``n`` threads, instead of their default (one thread for small
+    batches, torch's setting otherwise).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skautoencoder.nn import torch_threads
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
     """
     if n_threads is None:
         yield
@@ -104,6 +124,11 @@ def torch_threads(n_threads):
             _threads_state["depth"] -= 1
             if _threads_state["depth"] == 0 and torch.get_num_threads() != _threads_state["previous"]:
                 torch.set_num_threads(_threads_state["previous"])
+
+
+def threads_pinned():
+    """Whether a :func:`torch_threads` block with a thread count is active."""
+    return _threads_state["depth"] > 0
 
 
 def _take_rows(X, rows):
