@@ -4,6 +4,7 @@ from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
+from ._impute import AutoencoderImputer
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 
@@ -11,6 +12,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
+    "AutoencoderImputer",
     "ContractiveAutoencoder",
     "ConvolutionalAutoencoder",
     "DenoisingAutoencoder",

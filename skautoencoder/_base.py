@@ -19,6 +19,7 @@ import weakref
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -42,6 +43,7 @@ __all__ = ["BaseAutoencoder"]
 # than several on a small shared machine (and never much slower).
 _SINGLE_THREAD_WORK = 2**24
 _INFERENCE_BATCH = 4096
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
 
 
@@ -142,7 +144,16 @@ _SHARED_DOCS = {
 
     device : str or torch.device, default='auto'
         Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
-        ``'auto'`` picks CUDA when available.""",
+        ``'auto'`` picks CUDA when available.
+
+    missing : {'zero', 'mask'}, default='zero'
+        What an entry that is not there means. ``'zero'``: the unstored
+        entries of a sparse ``X`` are zeros, and NaN is an error.
+        ``'mask'``: unstored entries of a sparse ``X`` and NaN entries of a
+        dense ``X`` are unobserved: they are fed to the encoder as zeros and
+        left out of the loss and of the scores (means over the observed
+        entries of each row), as in AutoRec-style recommenders. Predictions
+        for every entry come from ``inverse_transform(transform(X))``.""",
     "shared_attributes": """    n_components_ : int
         Dimension of the latent space.
 
@@ -230,6 +241,7 @@ class BaseAutoencoder(
         "warm_start": ["boolean"],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "device": [str, torch.device],
+        "missing": [StrOptions({"zero", "mask"})],
     }
 
     def __init__(
@@ -254,6 +266,7 @@ class BaseAutoencoder(
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -274,6 +287,7 @@ class BaseAutoencoder(
         self.warm_start = warm_start
         self.contamination = contamination
         self.device = device
+        self.missing = missing
 
     # ------------------------------------------------------------------
     # What a variant provides
@@ -303,9 +317,10 @@ class BaseAutoencoder(
         ``noise``) copy, plus the variant's penalty terms. ``generator`` is
         ``None`` for a deterministic evaluation (validation): no corruption.
         """
+        X, mask = self._observed(X)
         inputs = X if generator is None else self._corrupt(X, generator)
         codes = module.encode(inputs)
-        loss = reconstruction_loss(module.decode(codes), X, self.loss)
+        loss = reconstruction_loss(module.decode(codes), X, self.loss, mask=mask)
         for penalty in self._penalties(module, inputs, codes, generator):
             loss = loss + penalty
         return loss
@@ -321,7 +336,8 @@ class BaseAutoencoder(
 
     def _row_scores(self, module, X):
         """Per-row score tensor, higher = more normal (minus the reconstruction error)."""
-        return -reconstruction_loss(module(X), X, self.loss, reduction="none")
+        X, mask = self._observed(X)
+        return -reconstruction_loss(module(X), X, self.loss, reduction="none", mask=mask)
 
     # ------------------------------------------------------------------
     # Fitting
@@ -336,25 +352,59 @@ class BaseAutoencoder(
         return tuple(int(s) for s in sizes)
 
     def _validate_X(self, X, reset, training=False):
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if training and X.dtype == np.float64 and np.abs(X).max() > np.finfo(np.float32).max:
-            raise ValueError(
-                f"X holds values up to {np.abs(X).max():.3g}, beyond the float32 range that training "
-                "runs in. Scale X first, e.g. with StandardScaler."
-            )
-        if training and self.loss == "bce" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "loss='bce' needs X in [0, 1]; got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. MinMaxScaler) or use loss='mse'."
-            )
+        X = validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse=("csr", "csc"),
+            ensure_all_finite="allow-nan" if self.missing == "mask" else True,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()  # row batches; a copy of the stored values only for CSC input
+        if training:
+            values = X.data if sp.issparse(X) else X
+            if values.size and values.dtype == np.float64 and np.nanmax(np.abs(values), initial=0) > _FLOAT32_MAX:
+                raise ValueError(
+                    f"X holds values up to {np.nanmax(np.abs(values)):.3g}, beyond the float32 range that "
+                    "training runs in. Scale X first, e.g. with StandardScaler."
+                )
+            low, high = (np.nanmin(values, initial=0), np.nanmax(values, initial=0)) if values.size else (0, 0)
+            if sp.issparse(X) and X.nnz < np.prod(X.shape):  # implicit zeros
+                low, high = min(low, 0), max(high, 0)
+            if self.loss == "bce" and (low < 0 or high > 1):
+                raise ValueError(
+                    f"loss='bce' needs X in [0, 1]; got values in [{low:.4g}, {high:.4g}]. "
+                    "Scale X (e.g. MinMaxScaler) or use loss='mse'."
+                )
         return X
 
     def _to_tensor(self, X, dtype=torch.float32):
-        """``X`` as a tensor on ``device_``, without a copy when it already fits."""
+        """Dense rows as a tensor on ``device_``, without a copy when they already fit.
+
+        Sparse rows are densified here (a batch at a time): their unstored
+        entries become zeros, or NaN (= unobserved) with ``missing='mask'``.
+        """
+        if sp.issparse(X):
+            dense = np.zeros(X.shape, dtype=X.dtype) if self.missing == "zero" else np.full(X.shape, np.nan, X.dtype)
+            X = X.tocoo()
+            dense[X.row, X.col] = X.data
+            X = dense
         with warnings.catch_warnings():
             # read-only inputs (memmaps) are fine: nothing writes into them
             warnings.filterwarnings("ignore", message=".*non-writable.*", category=UserWarning)
             return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=self.device_)
+
+    def _training_data(self, X):
+        """``(data, take)`` for the Trainer: one float32 tensor on the device, or the
+        CSR matrix itself with a ``take`` that densifies the rows of each batch."""
+        if not sp.issparse(X):
+            return self._to_tensor(X), None
+        return X, lambda data, rows: self._to_tensor(data[rows.cpu().numpy()])
+
+    def _observed(self, X):
+        """``(X with missing entries zeroed, mask of observed entries)``; the mask
+        is None unless ``missing='mask'``."""
+        if self.missing != "mask":
+            return X, None
+        mask = ~torch.isnan(X)
+        return torch.where(mask, X, torch.zeros((), dtype=X.dtype, device=X.device)), mask
 
     def _threads(self):
         """Torch threads for this model: the user's, inside ``nn.torch_threads(n)``;
@@ -529,9 +579,10 @@ class BaseAutoencoder(
         if n_val:
             perm = torch.randperm(n_samples, generator=generator, device=self.device_)
             val_rows, train_rows = perm[:n_val].sort().values, perm[n_val:].sort().values
-        Xt = self._to_tensor(X)
+        data, take = self._training_data(X)
+        trainer.take = take or trainer.take
         self._train(trainer, X, lambda: trainer.fit(
-            Xt, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
+            data, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
         ))
         return self
@@ -565,8 +616,9 @@ class BaseAutoencoder(
         else:
             self._check_architecture()
         trainer, _ = self._trainer((self._seed + 7919 * (self.n_iter_ + 1)) % (2**63 - 1), X.shape[0])
-        Xt = self._to_tensor(X)
-        self._train(trainer, X, lambda: trainer.partial_fit(Xt))
+        data, take = self._training_data(X)
+        trainer.take = take or trainer.take
+        self._train(trainer, X, lambda: trainer.partial_fit(data))
         return self
 
     # ------------------------------------------------------------------
@@ -619,7 +671,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._apply(X, lambda module, batch: module.encode(batch))
+        return self._apply(X, lambda module, batch: module.encode(self._observed(batch)[0]))
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.
@@ -727,6 +779,8 @@ class BaseAutoencoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = self.missing == "mask"
         return tags
 
     def __getstate__(self):

@@ -92,6 +92,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
         contraction_weight=0.01,
         noise=None,
         noise_level=0.2,
@@ -116,6 +117,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
             warm_start=warm_start,
             contamination=contamination,
             device=device,
+            missing=missing,
         )
         self.contraction_weight = contraction_weight
         self.noise = noise

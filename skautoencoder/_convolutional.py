@@ -86,6 +86,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
         image_shape=None,
         channels=(16, 32),
         kernel_size=3,
@@ -110,6 +111,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             warm_start=warm_start,
             contamination=contamination,
             device=device,
+            missing=missing,
         )
         self.image_shape = image_shape
         self.channels = channels

@@ -80,6 +80,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
         noise="gaussian",
         noise_level=0.2,
     ):
@@ -103,6 +104,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
             warm_start=warm_start,
             contamination=contamination,
             device=device,
+            missing=missing,
         )
         self.noise = noise
         self.noise_level = noise_level

@@ -110,6 +110,7 @@ class SparseAutoencoder(BaseAutoencoder):
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
         sparsity="kl",
         sparsity_target=0.05,
         sparsity_weight="auto",
@@ -136,6 +137,7 @@ class SparseAutoencoder(BaseAutoencoder):
             warm_start=warm_start,
             contamination=contamination,
             device=device,
+            missing=missing,
         )
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target

@@ -87,6 +87,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         warm_start=False,
         contamination="auto",
         device="auto",
+        missing="zero",
         beta=1.0,
     ):
         super().__init__(
@@ -109,6 +110,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             warm_start=warm_start,
             contamination=contamination,
             device=device,
+            missing=missing,
         )
         self.beta = beta
 
@@ -119,12 +121,13 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def _negative_elbo(self, module, X, generator, beta):
         """Per-row ``-log p(x | z) + beta * KL``; ``z`` sampled when ``generator`` is given, else the mean."""
+        X, mask = self._observed(X)
         mean, log_var = module.posterior(X)
         z = mean
         if generator is not None:
             eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
             z = mean + torch.exp(0.5 * log_var) * eps
-        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.log_scale)
+        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.log_scale, mask)
         return nll + beta * gaussian_kl(mean, log_var)
 
     def _loss(self, module, X, generator):

@@ -66,7 +66,8 @@ BAD_X = {
     "object strings": (lambda: np.full((5, N_FEATURES), "a", dtype=object), (ValueError, "string")),
     "complex": (lambda: GOOD + 1j, (ValueError, "Complex data not supported")),
     "mixed pandas": (_mixed_frame, (ValueError, "could not convert string")),
-    "sparse CSR": (lambda: sp.csr_matrix(GOOD), (TypeError, "[Ss]parse data was passed")),
+    "sparse CSR": (lambda: sp.csr_matrix(GOOD), OK),
+    "sparse COO": (lambda: sp.coo_matrix(GOOD), OK),
     "wrong width": (lambda: GOOD[:, :3], (ValueError, "3 features, but .* expecting 6")),
     "one row": (lambda: GOOD[:1], OK),
     "object numbers": (lambda: GOOD.astype(object), OK),
@@ -110,6 +111,10 @@ def fitted():
     return {cls: _make(cls).fit(GOOD) for cls in CLASSES}
 
 
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def _check_output(result, n_rows):
     if isinstance(result, float):
         assert np.isfinite(result)
@@ -130,7 +135,7 @@ def test_fitting_methods_on_bad_input(cls, method, case):
     if expected is None:
         result = getattr(est, method)(X)
         if result is not est:
-            _check_output(result, np.asarray(X).shape[0])
+            _check_output(result, _n_rows(X))
     else:
         _assert_clean_error(lambda: getattr(est, method)(X), expected)
 
@@ -143,7 +148,7 @@ def test_fitted_methods_on_bad_input(fitted, cls, method, case):
     X = make_X()
     est = fitted[cls]
     if expected is None:
-        _check_output(getattr(est, method)(X), np.asarray(X).shape[0])
+        _check_output(getattr(est, method)(X), _n_rows(X))
     else:
         _assert_clean_error(lambda: getattr(est, method)(X), expected)
 

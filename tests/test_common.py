@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import (
 
 from skautoencoder import (
     Autoencoder,
+    AutoencoderImputer,
     ContractiveAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
@@ -35,6 +36,9 @@ ESTIMATORS = [
     ContractiveAutoencoder(**SMALL),
     VariationalAutoencoder(**SMALL),
     ConvolutionalAutoencoder(**SMALL, channels=(4,)),
+    Autoencoder(**SMALL, missing="mask"),
+    VariationalAutoencoder(**SMALL, missing="mask"),
+    AutoencoderImputer(Autoencoder(**SMALL)),
 ]
 
 

@@ -25,7 +25,7 @@ __all__ = [
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 
 
-def reconstruction_loss(raw, target, kind="mse", reduction="mean"):
+def reconstruction_loss(raw, target, kind="mse", reduction="mean", mask=None):
     """Reconstruction error of ``target`` by the decoder output ``raw``.
 
     Parameters
@@ -39,21 +39,29 @@ def reconstruction_loss(raw, target, kind="mse", reduction="mean"):
         Squared error, or binary cross-entropy on logits.
     reduction : {"mean", "none"}, default="mean"
         ``"none"`` returns the mean over the features of each row, shape
-        ``(n_rows,)``; ``"mean"`` the mean of that.
+        ``(n_rows,)``; ``"mean"`` the mean over all entries.
+    mask : torch.Tensor of bool, optional
+        Observed entries: the means run over these only (a row with none
+        observed has error 0). Masked entries of ``target`` must be finite.
 
     Returns
     -------
     loss : torch.Tensor
     """
     if kind == "mse":
-        err = F.mse_loss(raw, target, reduction=reduction)
+        err = F.mse_loss(raw, target, reduction="none")
     elif kind == "bce":
-        err = F.binary_cross_entropy_with_logits(raw, target, reduction=reduction)
+        err = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
     else:
         raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
+    err = err.reshape(err.shape[0], -1)
+    if mask is None:
+        return err.mean(dim=1) if reduction == "none" else err.mean()
+    mask = mask.reshape(err.shape).to(err.dtype)
+    err = err * mask
     if reduction == "none":
-        err = err.reshape(err.shape[0], -1).mean(dim=1)
-    return err
+        return err.sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+    return err.sum() / mask.sum().clamp(min=1)
 
 
 # ----------------------------------------------------------------------
@@ -122,17 +130,21 @@ def gaussian_kl(mean, log_var):
     return 0.5 * (log_var.exp() + mean.pow(2) - 1.0 - log_var).sum(dim=1)
 
 
-def negative_log_likelihood(raw, target, kind="mse", log_scale=None):
-    """Per-row ``-log p(target | decoder output)``, summed over features.
+def negative_log_likelihood(raw, target, kind="mse", log_scale=None, mask=None):
+    """Per-row ``-log p(target | decoder output)``, summed over (observed) features.
 
     ``"mse"``: Gaussian with standard deviation ``exp(log_scale)`` (1 when
-    None); ``"bce"``: Bernoulli with logits ``raw``.
+    None); ``"bce"``: Bernoulli with logits ``raw``. With a boolean ``mask``,
+    only the observed entries count.
     """
     raw, target = raw.reshape(raw.shape[0], -1), target.reshape(target.shape[0], -1)
     if kind == "bce":
-        return F.binary_cross_entropy_with_logits(raw, target, reduction="none").sum(dim=1)
-    if kind != "mse":
+        nll = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+    elif kind == "mse":
+        log_scale = torch.zeros((), device=raw.device, dtype=raw.dtype) if log_scale is None else log_scale
+        nll = 0.5 * (raw - target).pow(2) * torch.exp(-2.0 * log_scale) + (log_scale + 0.5 * math.log(2 * math.pi))
+    else:
         raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
-    log_scale = torch.zeros((), device=raw.device, dtype=raw.dtype) if log_scale is None else log_scale
-    squared = (raw - target).pow(2).sum(dim=1)
-    return 0.5 * squared * torch.exp(-2.0 * log_scale) + raw.shape[1] * (log_scale + 0.5 * math.log(2 * math.pi))
+    if mask is not None:
+        nll = nll * mask.reshape(nll.shape).to(nll.dtype)
+    return nll.sum(dim=1)
