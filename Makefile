@@ -6,8 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
+SPHINXOPTS ?=
 
-.PHONY: test demo bench install clean
+.PHONY: test demo bench docs install clean
 
 $(VENV)/.installed: pyproject.toml setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,5 +32,16 @@ bench: $(VENV)/.bench
 	$(PY) benchmarks/fit_time.py
 	$(PY) benchmarks/reconstruction.py
 
+# The documentation site, gallery included, built offline with warnings as errors.
+# SKAUTOENCODER_INTERSPHINX=1 links to the Python, numpy, scikit-learn, PyTorch and
+# matplotlib docs (needs the network).
+$(VENV)/.docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet "$(TORCH)" -e ".[test,doc]"
+	touch $@
+
+docs: $(VENV)/.docs
+	$(PY) -m sphinx -W --keep-going -b html $(SPHINXOPTS) doc doc/_build/html
+	@echo "HTML pages: doc/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache doc/_build doc/auto_examples doc/generated doc/sg_execution_times.rst

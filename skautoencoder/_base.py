@@ -13,7 +13,6 @@ training loss (:meth:`BaseAutoencoder._loss`) and its per-row score
 import contextlib
 import copy
 import math
-import threading
 import warnings
 import weakref
 from numbers import Integral, Real
@@ -39,9 +38,6 @@ from .nn.training import OPTIMIZERS, DivergenceError, Trainer, threads_pinned, t
 
 __all__ = ["BaseAutoencoder"]
 
-# Below this many multiply-adds per training batch, one torch thread is faster
-# than several on a small shared machine (and never much slower).
-_SINGLE_THREAD_WORK = 2**24
 _INFERENCE_BATCH = 4096
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
@@ -144,7 +140,10 @@ _SHARED_DOCS = {
 
     device : str or torch.device, default='auto'
         Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
-        ``'auto'`` picks CUDA when available.
+        ``'auto'`` picks CUDA when available. On the CPU, training and
+        inference use one torch thread (fastest for small networks, and safe
+        on a busy machine); for more, run them inside
+        ``with skautoencoder.nn.torch_threads(n):``.
 
     missing : {'zero', 'mask'}, default='zero'
         What an entry that is not there means. ``'zero'``: the unstored
@@ -407,16 +406,15 @@ class BaseAutoencoder(
         return torch.where(mask, X, torch.zeros((), dtype=X.dtype, device=X.device)), mask
 
     def _threads(self):
-        """Torch threads for this model: the user's, inside ``nn.torch_threads(n)``;
-        else 1 for small batches or when called from a worker thread (e.g.
-        joblib's threading backend) where several models share torch's one
-        thread pool; torch's own setting otherwise."""
-        if threads_pinned():
-            return None
-        if threading.current_thread() is not threading.main_thread():
-            return 1
-        n_params = sum(p.numel() for p in self.module_.parameters())
-        return 1 if self.batch_size_ * n_params < _SINGLE_THREAD_WORK else None
+        """Torch threads for training and inference: the user's inside
+        ``nn.torch_threads(n)``, one otherwise.
+
+        One thread is the default because on a shared or busy machine torch's
+        OpenMP threads wait on each other and a small network can train many
+        times slower with two threads than with one (measured here: up to
+        40x); one thread also keeps results independent of the machine.
+        """
+        return None if threads_pinned() else 1
 
     def _initialize(self, X, random_state):
         """Resolve the ``'auto'`` parameters and build a fresh module."""

@@ -104,22 +104,27 @@ def test_reset_parameters_refuses_parameters_it_cannot_initialise():
         reset_parameters(Odd(), torch.Generator())
 
 
-def test_torch_threads_restores_the_callers_setting_across_threads():
+def test_torch_threads_is_per_thread_and_restores_the_setting():
     import threading
 
-    from skautoencoder.nn import torch_threads
+    from skautoencoder.nn import threads_pinned, torch_threads
 
     before = torch.get_num_threads()
     barrier = threading.Barrier(4)
+    inside, after = [], []
 
     def work():
+        own = torch.get_num_threads()
         with torch_threads(1):
+            barrier.wait()  # all four blocks open at once
+            inside.append((torch.get_num_threads(), threads_pinned()))
             barrier.wait()
-            torch.ones(10).sum()
+        after.append(torch.get_num_threads() == own and not threads_pinned())
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert torch.get_num_threads() == before
+    assert inside == [(1, True)] * 4 and all(after)
+    assert torch.get_num_threads() == before and not threads_pinned()

@@ -83,17 +83,16 @@ def make_optimizer(name, params, learning_rate, weight_decay=0.0):
     raise ValueError(f"Unknown optimizer {name!r}; expected one of {OPTIMIZERS}.")
 
 
-_threads_lock = threading.Lock()
-_threads_state = {"depth": 0, "previous": None}
+_pinned = threading.local()  # per thread: how many torch_threads(n) blocks are open
 
 
 @contextlib.contextmanager
 def torch_threads(n_threads):
     """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
 
-    ``None`` leaves torch's setting alone. The setting is process-wide: when
-    blocks overlap in several Python threads, the first one to enter sets it
-    and the last one to leave restores the caller's value.
+    ``None`` leaves torch's setting alone. With torch's OpenMP backend the
+    setting belongs to the calling thread, so blocks in several Python
+    threads do not interfere: each sets and restores its own.
 
     This is also the user's way to choose the thread count of the
     skautoencoder estimators: inside ``with torch_threads(n):`` they use
@@ -111,24 +110,21 @@ def torch_threads(n_threads):
     if n_threads is None:
         yield
         return
-    with _threads_lock:
-        if _threads_state["depth"] == 0:
-            _threads_state["previous"] = torch.get_num_threads()
-            if n_threads != _threads_state["previous"]:
-                torch.set_num_threads(n_threads)
-        _threads_state["depth"] += 1
+    previous = torch.get_num_threads()
+    if n_threads != previous:
+        torch.set_num_threads(n_threads)
+    _pinned.depth = getattr(_pinned, "depth", 0) + 1
     try:
         yield
     finally:
-        with _threads_lock:
-            _threads_state["depth"] -= 1
-            if _threads_state["depth"] == 0 and torch.get_num_threads() != _threads_state["previous"]:
-                torch.set_num_threads(_threads_state["previous"])
+        _pinned.depth -= 1
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
 
 
 def threads_pinned():
-    """Whether a :func:`torch_threads` block with a thread count is active."""
-    return _threads_state["depth"] > 0
+    """Whether a :func:`torch_threads` block with a thread count is open in this thread."""
+    return getattr(_pinned, "depth", 0) > 0
 
 
 def _take_rows(X, rows):
