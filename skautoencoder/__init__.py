@@ -5,6 +5,7 @@ from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
 from ._impute import AutoencoderImputer
+from ._persistence import load
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 
@@ -19,4 +20,5 @@ __all__ = [
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "load",
 ]

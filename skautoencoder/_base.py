@@ -125,7 +125,9 @@ _SHARED_DOCS = {
         reproducible results across calls.
 
     verbose : int or bool, default=0
-        Print one line per epoch (training loss, validation loss, time).
+        Report training progress: one printed line per epoch (training loss,
+        validation loss, time), or a progress bar when ``tqdm`` is installed
+        and standard output is a terminal. Nothing at 0.
 
     warm_start : bool, default=False
         When the estimator is already fitted, let :meth:`fit` continue from
@@ -766,6 +768,31 @@ class BaseAutoencoder(
         labels = np.ones(decision.shape[0], dtype=int)
         labels[decision < 0] = -1
         return labels
+
+    def save(self, path):
+        """Write the fitted estimator to a file that loads without unpickling.
+
+        The file holds the parameters and fitted attributes as JSON text and
+        the weights (and optimiser state) as tensors, with the versions of
+        skautoencoder, torch and scikit-learn that wrote it. Read it back with
+        :func:`skautoencoder.load`, which uses
+        ``torch.load(weights_only=True)`` and validates everything, so loading
+        a file cannot run code (unlike pickle or joblib, which also work).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        from ._persistence import save
+
+        save(self, path)
+        return self
 
     # ------------------------------------------------------------------
     # scikit-learn plumbing

@@ -128,3 +128,25 @@ def test_torch_threads_is_per_thread_and_restores_the_setting():
         t.join()
     assert inside == [(1, True)] * 4 and all(after)
     assert torch.get_num_threads() == before and not threads_pinned()
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
+    tqdm = pytest.importorskip("tqdm")
+    import tqdm.auto  # noqa: F401
+    import sys as _sys
+
+    trainer, X = make(verbose=1)
+    trainer.fit(X, max_epochs=3, tol=0.0, n_iter_no_change=10)
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3  # not a terminal: lines
+    bars = []
+    real = tqdm.auto.tqdm
+
+    def spy(*args, **kwargs):
+        bars.append(real(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", spy)
+    monkeypatch.setattr(_sys.stdout, "isatty", lambda: True, raising=False)
+    trainer.fit(X, max_epochs=4, tol=0.0, n_iter_no_change=10)
+    assert len(bars) == 1 and bars[0].n == 4
+    assert "Epoch" not in capsys.readouterr().out

@@ -13,6 +13,7 @@ continues where the previous call stopped.
 
 import contextlib
 import math
+import sys
 import threading
 import time
 
@@ -127,6 +128,17 @@ def threads_pinned():
     return getattr(_pinned, "depth", 0) > 0
 
 
+def _progress_bar(total):
+    """A tqdm bar when tqdm is installed and stdout is a terminal; else None (lines are printed)."""
+    if not sys.stdout.isatty():
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="epoch", leave=False)
+
+
 def _take_rows(X, rows):
     return X if rows is None else X.index_select(0, rows)
 
@@ -158,7 +170,9 @@ class Trainer:
     eval_batch_size : int, default=4096
         Rows per forward pass when evaluating.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        When positive, report each epoch of :meth:`fit`: a progress bar when
+        ``tqdm`` is installed and standard output is a terminal, otherwise
+        one printed line (loss, validation loss, time).
     """
 
     def __init__(self, module, loss_fn, *, optimizer="adam", learning_rate=1e-3,
@@ -316,6 +330,7 @@ class Trainer:
         best, no_improvement = math.inf, 0
         self._best_state = None
         status = "max_iter"
+        bar = _progress_bar(max_epochs) if self.verbose else None
         try:
             for _ in range(max_epochs):
                 start = time.perf_counter()
@@ -335,7 +350,10 @@ class Trainer:
                     if monitor_validation:
                         self._best_state = self._snapshot(self._best_state)
                 self._snapshot(last_good)
-                if self.verbose:
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss:.4g}", **({"val": f"{current:.4g}"} if monitor_validation else {}))
+                    bar.update()
+                elif self.verbose:
                     val = f", validation loss: {current:.6g}" if monitor_validation else ""
                     print(f"Epoch {self.n_iter}: loss: {loss:.6g}{val}, "
                           f"time: {time.perf_counter() - start:.3f}s", flush=True)
@@ -346,6 +364,9 @@ class Trainer:
             status = "interrupted"
             self._restore(last_good)
             self.reset_optimizer()  # its state includes the discarded steps
+        finally:
+            if bar is not None:
+                bar.close()
         if monitor_validation and self._best_state is not None:
             self._restore(self._best_state)
         return status
