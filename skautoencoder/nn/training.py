@@ -245,7 +245,7 @@ class Trainer:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.detach() * idx.shape[0]
+            total.add_(loss.detach(), alpha=idx.shape[0])
         return total.item() / max(n, 1)
 
     @torch.no_grad()
