@@ -9,9 +9,11 @@ import pytest
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_global_output_transform_pandas,
+    check_global_set_output_transform_polars,
     check_param_validation,
     check_set_output_transform,
     check_set_output_transform_pandas,
+    check_set_output_transform_polars,
     check_transformer_get_feature_names_out,
     check_transformer_get_feature_names_out_pandas,
     parametrize_with_checks,
@@ -55,11 +57,12 @@ EXTRA_CHECKS = [
     check_set_output_transform,
     check_set_output_transform_pandas,
     check_global_output_transform_pandas,
+    check_global_set_output_transform_polars,
 ]
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=str)
 @pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
 def test_checks_reserved_for_sklearn(estimator, check):
-    pytest.importorskip("pandas")
+    pytest.importorskip("polars" if "polars" in check.__name__ else "pandas")
     check(type(estimator).__name__, estimator)
