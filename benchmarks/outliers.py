@@ -24,6 +24,9 @@ Detectors:
   ``VariationalAutoencoder`` and ``ConvolutionalAutoencoder``, at its defaults
   (``random_state=seed``, ``device='cpu'``), inside
   ``Pipeline([StandardScaler(), estimator])``;
+- ``Autoencoder-trimmed``: the configuration recommended for outlier
+  detection, ``Autoencoder(trim_fraction=0.2, max_iter=40,
+  early_stopping=False)`` (see ``RECOMMENDED``);
 - ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
   their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
   (skipped when PyOD is not installed);
@@ -165,11 +168,17 @@ class PCAReconstruction(OutlierMixin, BaseEstimator):
         return -np.mean(residual**2, axis=1)
 
 
-def _skautoencoder_factory(cls):
+def _skautoencoder_factory(cls, **params):
     def factory(seed):
-        return Pipeline([("scale", StandardScaler()), ("model", cls(random_state=seed, device="cpu"))])
+        return Pipeline([("scale", StandardScaler()), ("model", cls(random_state=seed, device="cpu", **params))])
 
     return factory
+
+
+#: The configuration the docs recommend for outlier detection: a trimmed loss
+#: (the 20% worst-reconstructed rows of each batch do not train the model) and
+#: a fixed budget of 40 epochs.
+RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40)
 
 
 def _pyod_factory(class_path):
@@ -197,6 +206,8 @@ def available_detectors():
         cls = getattr(skautoencoder, name, None)
         if cls is not None:
             detectors[name] = _skautoencoder_factory(cls)
+    if skautoencoder is not None:
+        detectors["Autoencoder-trimmed"] = _skautoencoder_factory(skautoencoder.Autoencoder, **RECOMMENDED)
     if importlib.util.find_spec("pyod") is not None:
         detectors["PyOD-AutoEncoder"] = _pyod_factory("pyod.models.auto_encoder.AutoEncoder")
         detectors["PyOD-VAE"] = _pyod_factory("pyod.models.vae.VAE")

@@ -93,6 +93,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
         contamination="auto",
         device="auto",
         missing="zero",
+        trim_fraction=0.0,
         contraction_weight=0.01,
         noise=None,
         noise_level=0.2,
@@ -118,6 +119,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
             contamination=contamination,
             device=device,
             missing=missing,
+            trim_fraction=trim_fraction,
         )
         self.contraction_weight = contraction_weight
         self.noise = noise

@@ -87,6 +87,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         contamination="auto",
         device="auto",
         missing="zero",
+        trim_fraction=0.0,
         image_shape=None,
         channels=(16, 32),
         kernel_size=3,
@@ -112,6 +113,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             contamination=contamination,
             device=device,
             missing=missing,
+            trim_fraction=trim_fraction,
         )
         self.image_shape = image_shape
         self.channels = channels

@@ -81,6 +81,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         contamination="auto",
         device="auto",
         missing="zero",
+        trim_fraction=0.0,
         noise="gaussian",
         noise_level=0.2,
     ):
@@ -105,6 +106,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
             contamination=contamination,
             device=device,
             missing=missing,
+            trim_fraction=trim_fraction,
         )
         self.noise = noise
         self.noise_level = noise_level

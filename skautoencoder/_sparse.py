@@ -111,6 +111,7 @@ class SparseAutoencoder(BaseAutoencoder):
         contamination="auto",
         device="auto",
         missing="zero",
+        trim_fraction=0.0,
         sparsity="kl",
         sparsity_target=0.05,
         sparsity_weight="auto",
@@ -138,6 +139,7 @@ class SparseAutoencoder(BaseAutoencoder):
             contamination=contamination,
             device=device,
             missing=missing,
+            trim_fraction=trim_fraction,
         )
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target

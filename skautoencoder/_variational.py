@@ -88,6 +88,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         contamination="auto",
         device="auto",
         missing="zero",
+        trim_fraction=0.0,
         beta=1.0,
     ):
         super().__init__(
@@ -111,6 +112,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             contamination=contamination,
             device=device,
             missing=missing,
+            trim_fraction=trim_fraction,
         )
         self.beta = beta
 
@@ -131,7 +133,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         return nll + beta * gaussian_kl(mean, log_var)
 
     def _loss(self, module, X, generator):
-        return self._negative_elbo(module, X, generator, self.beta).mean() / X.shape[1]
+        rows = self._negative_elbo(module, X, generator, self.beta)
+        loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction > 0 else rows.mean()
+        return loss / X.shape[1]
 
     def _row_scores(self, module, X):
         return -self._negative_elbo(module, X, None, 1.0)

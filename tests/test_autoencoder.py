@@ -368,3 +368,28 @@ def test_float64_inference_copy_follows_training(digits):
     second = ae.transform(X_test)
     assert not np.allclose(first, second)
     np.testing.assert_allclose(second, ae.transform(X_test.astype(np.float32)), rtol=1e-4, atol=1e-5)
+
+
+def test_trimmed_loss_keeps_training_outliers_from_shaping_the_model():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.RandomState(0)
+    basis = rng.randn(2, 12)
+    inliers = np.tanh(rng.randn(600, 2) @ basis) + 0.05 * rng.randn(600, 12)
+    outliers = 2.0 * rng.randn(60, 12)
+    X_train = np.vstack([inliers[:400], outliers[:40]])
+    X_test = np.vstack([inliers[400:], outliers[40:]])
+    y_test = np.r_[np.zeros(200), np.ones(20)]
+    kwargs = dict(n_components=2, hidden_layer_sizes=(32,), max_iter=40, early_stopping=False,
+                  n_iter_no_change=40, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = Autoencoder(**kwargs).fit(X_train)
+        trimmed = Autoencoder(**kwargs, trim_fraction=0.2).fit(X_train)
+    auc_plain = roc_auc_score(y_test, -plain.score_samples(X_test))
+    auc_trimmed = roc_auc_score(y_test, -trimmed.score_samples(X_test))
+    # the worst-reconstructed rows (here the outliers) do not train the model: they reconstruct
+    # worse than under the plain loss, and detection is at least as good
+    assert auc_trimmed >= auc_plain
+    for rows in (outliers[:40], outliers[40:]):
+        assert np.median(trimmed.score_samples(rows)) < np.median(plain.score_samples(rows))
