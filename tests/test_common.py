@@ -57,6 +57,7 @@ EXTRA_CHECKS = [
     check_set_output_transform,
     check_set_output_transform_pandas,
     check_global_output_transform_pandas,
+    check_set_output_transform_polars,
     check_global_set_output_transform_polars,
 ]
 

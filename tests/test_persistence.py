@@ -1,7 +1,6 @@
 """save / load: a round trip that never unpickles, and refusal of bad files."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
