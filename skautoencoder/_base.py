@@ -867,11 +867,11 @@ def _out_of_memory_hint(estimator, stage):
     try:
         yield
     except _OutOfMemoryError as exc:
-        advice = (f"lower batch_size (currently {estimator.batch_size_})" if stage == "training"
-                  else f"score fewer rows at a time (currently {_INFERENCE_BATCH} per batch)")
+        advice = (f"lower batch_size (currently {estimator.batch_size_}), " if stage == "training"
+                  else f"inference runs {_INFERENCE_BATCH} rows at a time; ")
         raise MemoryError(
             f"{type(estimator).__name__} ran out of memory on {estimator.device_} during {stage}: "
-            f"{advice}, use a smaller network, or use device='cpu'."
+            f"{advice}use a smaller network, or use device='cpu'."
         ) from exc
 
 
