@@ -6,6 +6,7 @@ from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
 from ._impute import AutoencoderImputer
 from ._persistence import load
+from ._scoring import masked_reconstruction_score
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 
@@ -21,4 +22,5 @@ __all__ = [
     "VariationalAutoencoder",
     "__version__",
     "load",
+    "masked_reconstruction_score",
 ]

@@ -28,7 +28,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .nn.corruption import NOISES, corrupt
@@ -67,8 +67,14 @@ def _resolve_device(device):
 
 # Shared sections of the variants' docstrings, filled in by ``fill_doc``.
 _SHARED_DOCS = {
-    "shared_parameters": """    n_components : int, default=8
-        Dimension of the latent space (the width of the code layer).
+    "shared_parameters": """    n_components : int or float, default=8
+        Dimension of the latent space (the width of the code layer). A float
+        in (0, 1) chooses it as :class:`~sklearn.decomposition.PCA` does: the
+        network is trained with an ordered latent space (see ``ordered``) of
+        ``min(n_features, hidden_layer_sizes[-1])`` units, and then cut to the
+        smallest number of units whose reconstruction R² on held-out rows
+        (a ``validation_fraction`` split, made for this even without early
+        stopping) reaches that fraction; the result is ``n_components_``.
 
     hidden_layer_sizes : int or tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers, from the input towards the
@@ -163,9 +169,32 @@ _SHARED_DOCS = {
         better outlier detector: on the 21 ADBench datasets of the project's
         benchmark, 0.2 (with 40 epochs, no early stopping) raised the mean
         ROC-AUC from 0.77 to 0.83. Validation losses and scores are not
-        trimmed.""",
+        trimmed.
+
+    ordered : bool, default=False
+        Train an ordered latent space (nested dropout, Rippel et al., 2014):
+        each training row is reconstructed from its first ``k`` code units
+        only, ``k`` drawn from 1 to ``n_components`` with probability
+        proportional to ``1 / sqrt(k)``, so the model minimises a weighted
+        average over ``k`` of the loss of reconstructing from the first ``k``
+        units. The first ``k`` columns of :meth:`transform`
+        are then a good ``k``-dimensional code on their own, as with PCA
+        (decode them with the other columns set to zero), and
+        ``explained_variance_ratio_`` is set. Always on when ``n_components``
+        is a float.""",
     "shared_attributes": """    n_components_ : int
         Dimension of the latent space.
+
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        Only for an ordered latent space (``ordered=True`` or a float
+        ``n_components``): entry ``k`` is the reconstruction R² gained by
+        decoding from the first ``k + 1`` code units instead of the first
+        ``k`` (R² of no units: 0), measured on the held-out rows of
+        :meth:`fit` (its training rows when none are held out; the chunk in
+        :meth:`partial_fit`). Its cumulative sum is the R² of each
+        truncated code; R² is ``1 - SSE / SST`` over all entries, SST
+        taken around the column means, as PCA's ratios are fractions of the
+        total variance.
 
     module_ : torch.nn.Module
         The trained network (:class:`skautoencoder.nn.AutoencoderModule`).
@@ -232,7 +261,7 @@ class BaseAutoencoder(
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="neither")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
@@ -253,6 +282,7 @@ class BaseAutoencoder(
         "device": [str, torch.device],
         "missing": [StrOptions({"zero", "mask"})],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
+        "ordered": ["boolean"],
     }
 
     def __init__(
@@ -279,6 +309,7 @@ class BaseAutoencoder(
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -301,6 +332,7 @@ class BaseAutoencoder(
         self.device = device
         self.missing = missing
         self.trim_fraction = trim_fraction
+        self.ordered = ordered
 
     # ------------------------------------------------------------------
     # What a variant provides
@@ -333,14 +365,44 @@ class BaseAutoencoder(
         X, mask = self._observed(X)
         inputs = X if generator is None else self._corrupt(X, generator)
         codes = module.encode(inputs)
+        raw = module.decode(self._nested_dropout(codes, generator))
         if generator is not None and self.trim_fraction > 0:
-            rows = reconstruction_loss(module.decode(codes), X, self.loss, reduction="none", mask=mask)
-            loss = self._trimmed_mean(rows)
+            loss = self._trimmed_mean(reconstruction_loss(raw, X, self.loss, reduction="none", mask=mask))
         else:
-            loss = reconstruction_loss(module.decode(codes), X, self.loss, mask=mask)
+            loss = reconstruction_loss(raw, X, self.loss, mask=mask)
         for penalty in self._penalties(module, inputs, codes, generator):
             loss = loss + penalty
         return loss
+
+    def _nested_dropout(self, codes, generator):
+        """``codes`` with every unit after the first ``k`` of each row zeroed, for an
+        ordered latent space (else ``codes`` itself).
+
+        ``P(k)`` is proportional to ``1 / sqrt(k)`` on ``1..n_components_``: small codes
+        are trained more often than under a uniform ``k``, which measured better
+        at every ``k`` on digits (a log-uniform or geometric ``k`` trades the large
+        codes away). ``k`` is drawn from ``generator`` in training; without one
+        (validation) the rows take the quantiles of that distribution in turn.
+        """
+        if not self._is_ordered():
+            return codes
+        n_rows, width = codes.shape
+        device = codes.device
+        cdf = torch.arange(1, width + 1, dtype=torch.float32, device=device).rsqrt().cumsum(0)
+        if generator is None:
+            u = (torch.arange(n_rows, dtype=torch.float32, device=device) + 0.5) / n_rows
+        else:
+            u = torch.rand(n_rows, generator=generator, device=device)
+        keep = torch.searchsorted(cdf, u * cdf[-1]).clamp_(max=width - 1) + 1
+        return codes * (torch.arange(width, device=device) < keep[:, None])
+
+    def _is_ordered(self):
+        return bool(self.ordered) or self._fraction() is not None
+
+    def _fraction(self):
+        """The R² fraction that ``n_components`` asks for, or None for a fixed size."""
+        n = self.n_components
+        return float(n) if isinstance(n, Real) and not isinstance(n, Integral) else None
 
     def _trimmed_mean(self, row_losses):
         """Mean of the per-row losses of a training batch without its ``trim_fraction``
@@ -446,7 +508,7 @@ class BaseAutoencoder(
         """Resolve the ``'auto'`` parameters and build a fresh module."""
         self._hidden_sizes()  # validates
         self.device_ = _resolve_device(self.device)
-        self.n_components_ = int(self.n_components)
+        self.n_components_ = self._max_components(X.shape[1]) if self._fraction() else int(self.n_components)
         self._seed = int(random_state.randint(np.iinfo(np.int32).max))
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_module(X.shape[1]), generator, self.device_)
@@ -456,6 +518,11 @@ class BaseAutoencoder(
         self.loss_curve_ = []
         self.validation_scores_ = []
         self.best_loss_ = math.inf
+
+    def _max_components(self, n_features):
+        """Width of the ordered code trained when ``n_components`` is a fraction."""
+        hidden = self._hidden_sizes()
+        return min(n_features, hidden[-1]) if hidden else n_features
 
     #: Parameters that shape the network: warm starts and partial fits may not change them.
     _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss")
@@ -504,18 +571,22 @@ class BaseAutoencoder(
         trainer.n_iter = self.n_iter_
         return trainer, generator
 
-    def _train(self, trainer, X, run):
-        """Call ``run()`` (a Trainer loop), record the outcome, warn or raise as it ended."""
+    def _train(self, trainer, X, run, heldout=None, cut=True):
+        """Call ``run()`` (a Trainer loop), record the outcome, warn or raise as it ended.
+
+        ``heldout`` are the rows that measure an ordered latent space (``X`` when None);
+        ``cut``: cut it to a fractional ``n_components`` (fit, not partial_fit).
+        """
         with torch_threads(self._threads()), _out_of_memory_hint(self, "training"):
             try:
                 status = run()
             except DivergenceError as exc:
-                self._record(trainer, X)
+                self._record(trainer, X, heldout, cut)
                 raise ValueError(
                     f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
                     f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."
                 ) from None
-            self._record(trainer, X)
+            self._record(trainer, X, heldout, cut)
         if status == "max_iter":
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
@@ -529,8 +600,10 @@ class BaseAutoencoder(
                 ConvergenceWarning,
             )
 
-    def _record(self, trainer, X):
-        """Copy the trainer's history into fitted attributes; set ``offset_``."""
+    def _record(self, trainer, X, heldout=None, cut=True):
+        """Copy the trainer's history into fitted attributes; measure an ordered
+        latent space on ``heldout`` (cutting it to a fractional ``n_components``);
+        set ``offset_``."""
         _CAST_CACHE.pop(self.module_, None)  # fused optimisers do not bump tensor versions
         self._optimizer, self._optimizer_state = trainer.optimizer, None
         self._optimizer_settings = self._optimizer_key()
@@ -538,7 +611,76 @@ class BaseAutoencoder(
         self.loss_curve_ = trainer.loss_curve
         self.validation_scores_ = trainer.validation_scores
         self.best_loss_ = trainer.best_loss
+        if self._is_ordered():
+            rows = X if heldout is None else heldout
+            r2 = self._r2_by_width(rows[:self._R2_ROWS if cut else 2048])
+            fraction = self._fraction()
+            if fraction is not None and cut:
+                reached = np.flatnonzero(r2[1:] >= fraction)
+                width = int(reached[0]) + 1 if reached.size else self.n_components_
+                if not reached.size:
+                    warnings.warn(
+                        f"{type(self).__name__}: n_components={fraction} asks for a held-out R² of "
+                        f"{fraction}, but all {width} units of the ordered code reach only {r2[-1]:.4f}; "
+                        f"n_components_={width}. Use a wider network or a smaller fraction.",
+                        UserWarning,
+                    )
+                self._truncate(width)
+                r2 = r2[:width + 1]
+            self.explained_variance_ratio_ = np.diff(r2)
         self.offset_ = self._offset(self._score_samples(X))
+
+    #: Rows of the held-out set of fit that measure R² by code width (a random subset already).
+    _R2_ROWS = 20000
+
+    def _r2_by_width(self, X):
+        """Reconstruction R² of ``X`` from the first ``k`` code units, ``k = 0..n_components_``
+        (0 for ``k = 0``: the column means); observed entries only with ``missing='mask'``."""
+        width = self.n_components_
+
+        def squared_errors(module, batch):
+            batch, mask = self._observed(batch)
+            codes = module.encode(batch)
+            units = torch.arange(width, device=codes.device)
+            errors = []
+            for k in range(1, width + 1):
+                error = (module.output(module.decode(codes * (units < k))) - batch) ** 2
+                errors.append((error if mask is None else error * mask).sum(dim=1))
+            return torch.stack(errors, dim=1)
+
+        sse = self._apply(X, squared_errors).sum(axis=0, dtype=np.float64)
+        sst = self._total_sum_of_squares(X)
+        return np.concatenate([[0.0], 1.0 - sse / sst]) if sst > 0 else np.zeros(width + 1)
+
+    def _total_sum_of_squares(self, X):
+        """Sum of squared deviations from the column means, over the observed entries."""
+        if sp.issparse(X):
+            X = X.astype(np.float64)
+            counts = X.getnnz(axis=0) if self.missing == "mask" else np.full(X.shape[1], X.shape[0])
+            sums, squares = np.asarray(X.sum(axis=0)).ravel(), np.asarray(X.multiply(X).sum(axis=0)).ravel()
+        else:
+            observed = ~np.isnan(X)
+            X = np.where(observed, X, 0.0).astype(np.float64)
+            counts, sums, squares = observed.sum(axis=0), X.sum(axis=0), (X * X).sum(axis=0)
+        return float(np.sum(squares - sums ** 2 / np.maximum(counts, 1)))
+
+    def _truncate(self, width):
+        """Keep the first ``width`` units of the code: a module of that width holding
+        the trained weights, sliced (what feeds or reads the dropped units goes)."""
+        if width == self.n_components_:
+            return
+        old = self.module_.state_dict()
+        self.n_components_ = width
+        module = reset_parameters(
+            self._build_module(self.n_features_in_), torch.Generator(device=self.device_), self.device_
+        )
+        state = {
+            name: old[name][tuple(slice(0, size) for size in tensor.shape)]
+            for name, tensor in module.state_dict().items()
+        }
+        module.load_state_dict(state)
+        self.module_ = module
+        self._optimizer = self._optimizer_state = self._optimizer_settings = None
 
     def _offset(self, scores):
         """Threshold on training scores below which a row is an outlier."""
@@ -595,8 +737,10 @@ class BaseAutoencoder(
             self._initialize(X, random_state)
 
         n_samples = X.shape[0]
-        n_val = math.ceil(self.validation_fraction * n_samples) if self.early_stopping else 0
-        if n_val >= n_samples:  # too few rows to hold any out: monitor the training loss
+        # rows held out to monitor early stopping, and to choose a fractional n_components
+        held_out = self.early_stopping or self._fraction() is not None
+        n_val = math.ceil(self.validation_fraction * n_samples) if held_out else 0
+        if n_val >= n_samples:  # too few rows to hold any out: use the training rows
             n_val = 0
         trainer, generator = self._trainer(seed, n_samples - n_val)
         train_rows = val_rows = None
@@ -605,10 +749,11 @@ class BaseAutoencoder(
             val_rows, train_rows = perm[:n_val].sort().values, perm[n_val:].sort().values
         data, take = self._training_data(X)
         trainer.take = take or trainer.take
+        monitored = val_rows if self.early_stopping else None
         self._train(trainer, X, lambda: trainer.fit(
-            data, train_rows, val_rows, max_epochs=self.max_iter, tol=self.tol,
+            data, train_rows, monitored, max_epochs=self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-        ))
+        ), heldout=None if val_rows is None else X[val_rows.cpu().numpy()])
         return self
 
     def partial_fit(self, X, y=None):
@@ -631,6 +776,14 @@ class BaseAutoencoder(
         -------
         self : object
             The estimator.
+
+        Notes
+        -----
+        With a fractional ``n_components``, :meth:`partial_fit` trains the
+        ordered code at the width it has (its full width on the first call)
+        and does not cut it: the cut needs held-out rows, which only
+        :meth:`fit` takes. ``explained_variance_ratio_`` is measured on the
+        first 2048 rows of the chunk; choose the size from it.
         """
         self._validate_params()
         first = not hasattr(self, "module_")
@@ -642,7 +795,7 @@ class BaseAutoencoder(
         trainer, _ = self._trainer((self._seed + 7919 * (self.n_iter_ + 1)) % (2**63 - 1), X.shape[0])
         data, take = self._training_data(X)
         trainer.take = take or trainer.take
-        self._train(trainer, X, lambda: trainer.partial_fit(data))
+        self._train(trainer, X, lambda: trainer.partial_fit(data), cut=False)
         return self
 
     # ------------------------------------------------------------------
@@ -743,8 +896,10 @@ class BaseAutoencoder(
 
         Higher is better, so :class:`~sklearn.model_selection.GridSearchCV`
         can use it directly. Note that a larger latent space almost always
-        reconstructs better: to choose ``n_components``, score a downstream
-        supervised pipeline instead.
+        reconstructs better: to choose ``n_components``, use a fractional
+        ``n_components``, score with
+        :func:`~skautoencoder.masked_reconstruction_score`, or score a
+        downstream supervised pipeline.
 
         Parameters
         ----------

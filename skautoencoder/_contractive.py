@@ -94,6 +94,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
         contraction_weight=0.01,
         noise=None,
         noise_level=0.2,
@@ -120,6 +121,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
             device=device,
             missing=missing,
             trim_fraction=trim_fraction,
+            ordered=ordered,
         )
         self.contraction_weight = contraction_weight
         self.noise = noise

@@ -88,6 +88,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
         image_shape=None,
         channels=(16, 32),
         kernel_size=3,
@@ -114,6 +115,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             device=device,
             missing=missing,
             trim_fraction=trim_fraction,
+            ordered=ordered,
         )
         self.image_shape = image_shape
         self.channels = channels

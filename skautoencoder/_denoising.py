@@ -82,6 +82,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
         noise="gaussian",
         noise_level=0.2,
     ):
@@ -107,6 +108,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
             device=device,
             missing=missing,
             trim_fraction=trim_fraction,
+            ordered=ordered,
         )
         self.noise = noise
         self.noise_level = noise_level

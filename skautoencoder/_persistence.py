@@ -35,6 +35,7 @@ _ATTRIBUTES = {
     "offset_": float,
     "batch_size_": int,
     "sparsity_weight_": float,
+    "explained_variance_ratio_": np.ndarray,
     "_seed": int,
     "_architecture": dict,
 }
@@ -70,7 +71,8 @@ def save(estimator, path):
 
     check_is_fitted(estimator)
     fitted = {name: getattr(estimator, name) for name in _ATTRIBUTES if hasattr(estimator, name)}
-    fitted = {name: (float(v) if isinstance(v, (float, np.floating)) else v) for name, v in fitted.items()}
+    fitted = {name: (float(v) if isinstance(v, (float, np.floating)) else v.tolist() if isinstance(v, np.ndarray)
+                     else v) for name, v in fitted.items()}
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
     fitted["device_"] = str(estimator.device_)
@@ -150,6 +152,10 @@ def load(path, device=None):
                     value = float(value)
                 if kind is int:
                     value = int(value)
+                if kind is np.ndarray:
+                    if not isinstance(value, list) or not all(isinstance(v, (int, float)) for v in value):
+                        raise TypeError(f"{attr} should be a list of numbers")
+                    value = np.asarray(value, dtype=np.float64)
                 if not isinstance(value, kind):
                     raise TypeError(f"{attr} should be {kind.__name__}, got {type(value).__name__}")
                 setattr(estimator, attr, value)

@@ -112,6 +112,7 @@ class SparseAutoencoder(BaseAutoencoder):
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
         sparsity="kl",
         sparsity_target=0.05,
         sparsity_weight="auto",
@@ -140,6 +141,7 @@ class SparseAutoencoder(BaseAutoencoder):
             device=device,
             missing=missing,
             trim_fraction=trim_fraction,
+            ordered=ordered,
         )
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target

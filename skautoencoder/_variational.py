@@ -89,6 +89,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         device="auto",
         missing="zero",
         trim_fraction=0.0,
+        ordered=False,
         beta=1.0,
     ):
         super().__init__(
@@ -113,6 +114,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             device=device,
             missing=missing,
             trim_fraction=trim_fraction,
+            ordered=ordered,
         )
         self.beta = beta
 
@@ -121,19 +123,22 @@ class VariationalAutoencoder(BaseAutoencoder):
             n_features, self._hidden_sizes(), self.n_components_, self.activation, self._output_activation()
         )
 
-    def _negative_elbo(self, module, X, generator, beta):
-        """Per-row ``-log p(x | z) + beta * KL``; ``z`` sampled when ``generator`` is given, else the mean."""
+    def _negative_elbo(self, module, X, generator, beta, nested=False):
+        """Per-row ``-log p(x | z) + beta * KL``; ``z`` sampled when ``generator`` is given,
+        else the mean; ``nested``: decode ``z`` through the nested dropout of ``ordered``."""
         X, mask = self._observed(X)
         mean, log_var = module.posterior(X)
         z = mean
         if generator is not None:
             eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
             z = mean + torch.exp(0.5 * log_var) * eps
+        if nested:
+            z = self._nested_dropout(z, generator)
         nll = negative_log_likelihood(module.decode(z), X, self.loss, module.log_scale, mask)
         return nll + beta * gaussian_kl(mean, log_var)
 
     def _loss(self, module, X, generator):
-        rows = self._negative_elbo(module, X, generator, self.beta)
+        rows = self._negative_elbo(module, X, generator, self.beta, nested=True)
         loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction > 0 else rows.mean()
         return loss / X.shape[1]
 

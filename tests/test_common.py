@@ -39,6 +39,8 @@ ESTIMATORS = [
     VariationalAutoencoder(**SMALL),
     ConvolutionalAutoencoder(**SMALL, channels=(4,)),
     Autoencoder(**SMALL, missing="mask"),
+    Autoencoder(**SMALL, ordered=True),
+    Autoencoder(**{**SMALL, "n_components": 0.9}),
     VariationalAutoencoder(**SMALL, missing="mask"),
     AutoencoderImputer(Autoencoder(**SMALL)),
 ]

@@ -1,0 +1,196 @@
+"""The ordered latent space, a fractional n_components, and the masked held-out criterion."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+
+from skautoencoder import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+    load,
+    masked_reconstruction_score,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def manifold(k, n_samples=1500, n_features=40, noise=0.02, seed=0):
+    """Rows on a known ``k``-dimensional nonlinear manifold in ``n_features`` dimensions."""
+    rng = np.random.RandomState(seed)
+    t = rng.uniform(-1, 1, (n_samples, k))
+    X = np.tanh(t @ (1.5 * rng.randn(k, n_features)) + rng.uniform(-1, 1, n_features))
+    return X + noise * rng.randn(n_samples, n_features)
+
+
+def truncated_r2(model, X, k):
+    codes = model.transform(X)
+    codes[:, k:] = 0.0
+    return r2_score(X, model.inverse_transform(codes), multioutput="variance_weighted")
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_fraction_finds_the_dimension_of_a_manifold(k):
+    X = manifold(k, seed=k)
+    ae = Autoencoder(0.9, hidden_layer_sizes=(64,), random_state=0).fit(X)
+    assert abs(ae.n_components_ - k) <= 1
+    assert ae.transform(X).shape == (X.shape[0], ae.n_components_)
+    assert ae.explained_variance_ratio_.shape == (ae.n_components_,)
+    assert ae.explained_variance_ratio_.sum() >= 0.9
+    assert ae.explained_variance_ratio_[:-1].sum() < 0.9  # the smallest such size
+
+
+def test_truncated_ordered_codes_against_separate_fits():
+    # one ordered fit of 16 units, truncated, against a network trained for each size
+    X_train, X_test = train_test_split(manifold(3), test_size=0.25, random_state=0)
+    params = dict(hidden_layer_sizes=(64,), random_state=0)
+    ordered = Autoencoder(16, ordered=True, **params).fit(X_train)
+    plain = Autoencoder(16, **params).fit(X_train)
+    for k in (3, 4, 6):
+        separate = Autoencoder(k, **params).fit(X_train)
+        r2_separate = r2_score(X_test, separate.inverse_transform(separate.transform(X_test)),
+                               multioutput="variance_weighted")
+        # the stated margin: at or above the data's dimension, within 0.05 of a separate fit
+        assert truncated_r2(ordered, X_test, k) >= r2_separate - 0.05
+        # and the ordering is what makes truncation work: an unordered code loses far more
+        assert truncated_r2(plain, X_test, k) < truncated_r2(ordered, X_test, k) - 0.2
+
+
+def test_explained_variance_ratio_is_r2_of_truncated_codes():
+    # without a held-out split the ratios are measured on the training rows: recompute them
+    X = manifold(3, n_samples=400)
+    ae = Autoencoder(6, ordered=True, early_stopping=False, max_iter=30, random_state=0).fit(X)
+    expected = [truncated_r2(ae, X, k) for k in range(1, 7)]
+    np.testing.assert_allclose(np.cumsum(ae.explained_variance_ratio_), expected, atol=1e-6)
+    assert not hasattr(Autoencoder(6, max_iter=5, random_state=0).fit(X), "explained_variance_ratio_")
+
+
+def test_fraction_holds_out_rows_without_early_stopping():
+    X = manifold(2, n_samples=300)
+    ae = Autoencoder(0.9, early_stopping=False, max_iter=50, random_state=0).fit(X)
+    assert ae.validation_scores_ == []  # no early stopping, yet a held-out choice
+    assert ae.n_components_ < 40
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        Autoencoder(8, ordered=True),
+        DenoisingAutoencoder(8, ordered=True, noise="gaussian"),
+        SparseAutoencoder(8, ordered=True, sparsity="topk", sparsity_target=0.5),
+        ContractiveAutoencoder(8, ordered=True),
+        VariationalAutoencoder(8, ordered=True),
+        ConvolutionalAutoencoder(8, ordered=True, image_shape=(4, 4), channels=(4,)),
+    ],
+    ids=lambda est: type(est).__name__,
+)
+def test_cut_keeps_the_truncated_model(estimator):
+    # cutting the code to k units gives exactly the model decoding the first k units
+    X = manifold(3, n_samples=200, n_features=16)
+    ae = clone(estimator).set_params(max_iter=5, random_state=0).fit(X)
+    codes = ae.transform(X)
+    codes[:, 3:] = 0.0
+    expected = ae.inverse_transform(codes)
+    ae._truncate(3)
+    assert ae.n_components_ == 3
+    np.testing.assert_allclose(ae.transform(X), codes[:, :3], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ae.inverse_transform(codes[:, :3]), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", [Autoencoder(0.9), VariationalAutoencoder(0.9, beta=0.1)],
+                         ids=lambda est: type(est).__name__)
+def test_fractional_model_round_trips(estimator, tmp_path):
+    X = manifold(2, n_samples=300, n_features=12)
+    ae = clone(estimator).set_params(batch_size=32, max_iter=30, random_state=0).fit(X)
+    assert ae.n_components_ < 12
+    ae.save(tmp_path / "model.skae")
+    for copy in (pickle.loads(pickle.dumps(ae)), load(tmp_path / "model.skae")):
+        np.testing.assert_array_equal(copy.explained_variance_ratio_, ae.explained_variance_ratio_)
+        np.testing.assert_array_equal(copy.transform(X), ae.transform(X))
+    again = clone(ae).fit(X)
+    assert again.n_components_ == ae.n_components_  # deterministic
+    np.testing.assert_array_equal(again.explained_variance_ratio_, ae.explained_variance_ratio_)
+
+
+def test_unreachable_fraction_warns_and_keeps_every_unit():
+    X = np.random.RandomState(0).randn(200, 6)  # noise: no code reaches R² 0.99 on new rows
+    with pytest.warns(UserWarning, match="reach only"):
+        ae = Autoencoder(0.99, hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X)
+    assert ae.n_components_ == 4  # min(n_features, hidden_layer_sizes[-1])
+
+
+def test_partial_fit_with_a_fraction_trains_the_full_ordered_code():
+    X = manifold(2, n_samples=300, n_features=12)
+    ae = Autoencoder(0.9, hidden_layer_sizes=(8,), batch_size=32, random_state=0)
+    for _ in range(3):
+        ae.partial_fit(X)
+    assert ae.n_components_ == 8
+    assert ae.explained_variance_ratio_.shape == (8,)
+    # a fit after it cuts (warm start continues the trained ordered code)
+    ae.set_params(warm_start=True, max_iter=100).fit(X)
+    assert ae.n_components_ < 8
+
+
+def test_ordered_training_is_a_loss_term_only():
+    # ordering changes training, not inference: scores use every unit
+    X = manifold(2, n_samples=300, n_features=12)
+    ae = Autoencoder(4, ordered=True, max_iter=20, random_state=0).fit(X)
+    np.testing.assert_allclose(
+        -ae.score_samples(X), ((ae.inverse_transform(ae.transform(X)) - X) ** 2).mean(axis=1), rtol=1e-5
+    )
+
+
+# ----------------------------------------------------------------------------------
+# masked_reconstruction_score
+# ----------------------------------------------------------------------------------
+def test_masked_score_chooses_the_dimension_where_plain_score_chooses_the_largest():
+    X = manifold(3, n_samples=600, noise=0.05)
+    grid = {"n_components": [1, 2, 3, 5, 12, 40]}
+    est = Autoencoder(hidden_layer_sizes=(64,), random_state=0)
+    masked = GridSearchCV(est, grid, cv=2, scoring=masked_reconstruction_score).fit(X)
+    plain = GridSearchCV(est, grid, cv=2).fit(X)
+    assert abs(masked.best_params_["n_components"] - 3) <= 1
+    assert plain.best_params_["n_components"] >= 12
+    # PCA too: the criterion is model-agnostic
+    pca = GridSearchCV(PCA(), grid, cv=2, scoring=masked_reconstruction_score).fit(X)
+    assert abs(pca.best_params_["n_components"] - 3) <= 1
+
+
+def test_masked_score_values():
+    X = manifold(3, n_samples=300, noise=0.05)
+    pca = PCA(40).fit(X)  # the identity: a hidden entry comes back as its fill, the column mean
+    assert masked_reconstruction_score(pca, X) == pytest.approx(0.0, abs=1e-9)
+    good = masked_reconstruction_score(PCA(3).fit(X), X)
+    assert 0.5 < good < 1
+    assert masked_reconstruction_score(PCA(3).fit(X), X, random_state=1) != good  # other entries
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(40)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no feature-name warning
+        assert masked_reconstruction_score(PCA(3).fit(frame), frame) == pytest.approx(good)
+
+
+def test_masked_score_uses_nan_for_models_that_take_missing_values():
+    X = manifold(2, n_samples=300, n_features=12)
+    ae = Autoencoder(2, missing="mask", max_iter=30, random_state=0).fit(X)
+    assert 0 < masked_reconstruction_score(ae, X) < 1
+
+
+def test_masked_score_errors():
+    X = manifold(2, n_samples=50, n_features=5)
+    with pytest.raises(TypeError, match="needs an estimator with transform"):
+        masked_reconstruction_score(object(), X)
+    with pytest.raises(ValueError, match="mask_fraction"):
+        masked_reconstruction_score(PCA(2).fit(X), X, mask_fraction=1.5)
+    with pytest.raises(ValueError, match="hid no entry"):
+        masked_reconstruction_score(PCA(2).fit(X), X[:1], mask_fraction=1e-9)
