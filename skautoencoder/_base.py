@@ -33,7 +33,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .nn.corruption import NOISES, corrupt
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
-from .nn.modules import ACTIVATIONS, build_mlp_autoencoder, reset_parameters
+from .nn.modules import ACTIVATIONS, AutoencoderModule, build_mlp_autoencoder, reset_parameters
+from .nn.fastpath import forward_stack, linear_stack
 from .nn.training import OPTIMIZERS, DivergenceError, Trainer, threads_pinned, torch_threads
 
 __all__ = ["BaseAutoencoder"]
@@ -539,6 +540,17 @@ class BaseAutoencoder(
                     "and partial_fit continue the same network. Fit with warm_start=False to rebuild it."
                 )
 
+    def _plain_mse(self):
+        """Whether the training loss is exactly ``mse_loss(module_(X), X)``, drawing nothing
+        from the generator: the Trainer may then run its hand-written backward pass."""
+        base = BaseAutoencoder
+        return (
+            self.loss == "mse" and self.missing != "mask" and self.trim_fraction == 0
+            and not self._is_ordered() and getattr(self, "noise", None) is None
+            and all(getattr(type(self), name) is getattr(base, name)
+                    for name in ("_loss", "_observed", "_corrupt", "_penalties", "_nested_dropout"))
+        )
+
     def _optimizer_key(self):
         return (self.optimizer, float(self.learning_rate_init), float(self.alpha))
 
@@ -560,6 +572,7 @@ class BaseAutoencoder(
             shuffle=self.shuffle,
             generator=generator,
             verbose=self.verbose,
+            mse=self._plain_mse(),
         )
         if getattr(self, "_optimizer_settings", None) == self._optimizer_key():
             if self._optimizer is not None:
@@ -848,7 +861,14 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._apply(X, lambda module, batch: module.encode(self._observed(batch)[0]))
+        return self._apply(X, self._encode)
+
+    def _encode(self, module, batch):
+        """Codes of a batch (inference). A plain MLP encoder runs as bare ``addmm`` with
+        in-place activations: the same operations as ``module.encode``, less memory traffic."""
+        batch = self._observed(batch)[0]
+        stack = linear_stack(module.encoder) if type(module) is AutoencoderModule else None
+        return module.encode(batch) if stack is None else forward_stack(stack, batch)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.

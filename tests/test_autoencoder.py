@@ -393,3 +393,23 @@ def test_trimmed_loss_keeps_training_outliers_from_shaping_the_model():
     assert auc_trimmed >= auc_plain
     for rows in (outliers[:40], outliers[40:]):
         assert np.median(trimmed.score_samples(rows)) < np.median(plain.score_samples(rows))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fast_training_path_is_taken_only_for_the_plain_loss_and_changes_nothing(monkeypatch):
+    from skautoencoder import DenoisingAutoencoder, SparseAutoencoder
+
+    X = load_digits().data[:400] / 16
+    plain = Autoencoder(4, max_iter=3, random_state=0)
+    assert plain._plain_mse()
+    for other in (Autoencoder(4, ordered=True), Autoencoder(4, trim_fraction=0.1), Autoencoder(4, loss="bce"),
+                  Autoencoder(4, missing="mask"), DenoisingAutoencoder(4), SparseAutoencoder(4)):
+        assert not other._plain_mse()
+    assert DenoisingAutoencoder(4, noise=None)._plain_mse()
+    fast = clone(plain).fit(X)
+    monkeypatch.setattr(Autoencoder, "_plain_mse", lambda self: False)
+    slow = clone(plain).fit(X)
+    assert fast.loss_curve_ == slow.loss_curve_
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(fast.transform(X), slow.transform(X))

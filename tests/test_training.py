@@ -150,3 +150,41 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
     trainer.fit(X, max_epochs=4, tol=0.0, n_iter_no_change=10)
     assert len(bars) == 1 and bars[0].n == 4
     assert "Epoch" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu"])
+@pytest.mark.parametrize("optimizer, weight_decay", [("adam", 0.0), ("adam", 1e-3), ("adamw", 1e-2), ("sgd", 0.0)])
+def test_hand_written_mse_step_is_bitwise_the_autograd_step(activation, optimizer, weight_decay, monkeypatch):
+    # mse=True may take the hand-written forward/backward and the direct fused Adam call;
+    # the weights must be exactly those of the autograd loop (ragged last batch included)
+    from skautoencoder.nn import fastpath
+
+    calls = []
+    monkeypatch.setattr(fastpath.MSEStep, "__call__", lambda self, x, call=fastpath.MSEStep.__call__:
+                        calls.append(1) or call(self, x))
+    weights = []
+    for fast in (False, True):
+        g = torch.Generator().manual_seed(0)
+        module = reset_parameters(build_mlp_autoencoder(7, (16, 8), 3, activation), g)
+        X = torch.randn(301, 7, generator=g)
+        trainer = Trainer(module, mse, generator=g, batch_size=32, optimizer=optimizer,
+                          weight_decay=weight_decay, mse=fast)
+        for _ in range(3):
+            trainer.train_epoch(X)
+        trainer.partial_fit(X[:50])
+        weights.append([p.detach().clone() for p in module.parameters()])
+    for slow, fast in zip(*weights):
+        assert torch.equal(slow, fast)
+    takes_fast_path = activation != "gelu" and optimizer != "sgd"
+    assert bool(calls) == takes_fast_path
+
+
+def test_hand_written_inference_is_bitwise_encode():
+    from skautoencoder.nn.fastpath import forward_stack, linear_stack
+
+    g = torch.Generator().manual_seed(0)
+    module = reset_parameters(build_mlp_autoencoder(7, (16, 8), 3, "tanh"), g)
+    X = torch.randn(100, 7, generator=g)
+    with torch.no_grad():
+        assert torch.equal(forward_stack(linear_stack(module.encoder), X), module.encode(X))
+    assert linear_stack(torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.GELU())) is None
