@@ -375,6 +375,9 @@ class BaseAutoencoder(
             loss = loss + penalty
         return loss
 
+    def _check_params(self):
+        """Checks of parameter combinations that ``_parameter_constraints`` cannot express."""
+
     def _nested_dropout(self, codes, generator):
         """``codes`` with every unit after the first ``k`` of each row zeroed, for an
         ordered latent space (else ``codes`` itself).
@@ -740,6 +743,7 @@ class BaseAutoencoder(
             training was interrupted (Ctrl-C); the best weights so far are kept.
         """
         self._validate_params()
+        self._check_params()
         continuing = self.warm_start and hasattr(self, "module_")
         X = self._validate_X(X, reset=not continuing, training=True)
         random_state = check_random_state(self.random_state)
@@ -799,6 +803,7 @@ class BaseAutoencoder(
         first 2048 rows of the chunk; choose the size from it.
         """
         self._validate_params()
+        self._check_params()
         first = not hasattr(self, "module_")
         X = self._validate_X(X, reset=first, training=True)
         if first:

@@ -27,7 +27,9 @@ class SparseAutoencoder(BaseAutoencoder):
     - ``'topk'`` (k-sparse autoencoder, Makhzani and Frey, 2013): ReLU code
       units of which only the ``k = max(1, round(sparsity_target *
       n_components))`` largest are kept in each row, so that at most ``k``
-      codes per row are non-zero; no penalty.
+      codes per row are non-zero; no penalty. It selects units by value, so it
+      cannot be combined with an ordered latent space (``ordered=True`` or a
+      float ``n_components``).
 
     Sparse codes are typically wider than dense ones: raise ``n_components``.
     A sparse *denoising* autoencoder is ``SparseAutoencoder(noise=...)``.
@@ -148,6 +150,15 @@ class SparseAutoencoder(BaseAutoencoder):
         self.sparsity_weight = sparsity_weight
         self.noise = noise
         self.noise_level = noise_level
+
+    def _check_params(self):
+        if self.sparsity == "topk" and self._is_ordered():
+            raise ValueError(
+                "sparsity='topk' keeps the largest codes wherever they are, which an ordered latent "
+                "space (ordered=True or a float n_components) cannot combine with: the first k "
+                "units would not be a code of their own. Use sparsity='kl' or 'l1', or ordered=False "
+                "with an int n_components."
+            )
 
     def _code_activation(self):
         if self.sparsity == "kl":

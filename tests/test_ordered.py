@@ -87,7 +87,7 @@ def test_fraction_holds_out_rows_without_early_stopping():
     [
         Autoencoder(8, ordered=True),
         DenoisingAutoencoder(8, ordered=True, noise="gaussian"),
-        SparseAutoencoder(8, ordered=True, sparsity="topk", sparsity_target=0.5),
+        SparseAutoencoder(8, ordered=True, sparsity="l1"),
         ContractiveAutoencoder(8, ordered=True),
         VariationalAutoencoder(8, ordered=True),
         ConvolutionalAutoencoder(8, ordered=True, image_shape=(4, 4), channels=(4,)),
@@ -127,6 +127,14 @@ def test_unreachable_fraction_warns_and_keeps_every_unit():
     with pytest.warns(UserWarning, match="reach only"):
         ae = Autoencoder(0.99, hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X)
     assert ae.n_components_ == 4  # min(n_features, hidden_layer_sizes[-1])
+
+
+@pytest.mark.parametrize("params", [dict(n_components=8, ordered=True), dict(n_components=0.9)])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_topk_sparsity_refuses_an_order(params, method):
+    X = manifold(2, n_samples=50, n_features=6)
+    with pytest.raises(ValueError, match="sparsity='topk'"):
+        getattr(SparseAutoencoder(sparsity="topk", **params), method)(X)
 
 
 def test_partial_fit_with_a_fraction_trains_the_full_ordered_code():
