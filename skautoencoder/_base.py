@@ -72,10 +72,13 @@ _SHARED_DOCS = {
         Dimension of the latent space (the width of the code layer). A float
         in (0, 1) chooses it as :class:`~sklearn.decomposition.PCA` does: the
         network is trained with an ordered latent space (see ``ordered``) of
-        ``min(n_features, hidden_layer_sizes[-1])`` units, and then cut to the
+        ``min(n_features, hidden_layer_sizes[-1], 128)`` units (without
+        hidden layers, ``min(n_features, 128)``), and then cut to the
         smallest number of units whose reconstruction R² on held-out rows
         (a ``validation_fraction`` split, made for this even without early
-        stopping) reaches that fraction; the result is ``n_components_``.
+        stopping; all rows when it would hold fewer than 20) reaches that
+        fraction; the result is ``n_components_``. When no size reaches it,
+        a warning says so and every unit is kept.
 
     hidden_layer_sizes : int or tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers, from the input towards the
@@ -193,9 +196,10 @@ _SHARED_DOCS = {
         ``k`` (R² of no units: 0), measured on the held-out rows of
         :meth:`fit` (its training rows when none are held out; the chunk in
         :meth:`partial_fit`). Its cumulative sum is the R² of each
-        truncated code; R² is ``1 - SSE / SST`` over all entries, SST
-        taken around the column means, as PCA's ratios are fractions of the
-        total variance.
+        truncated code; R² is ``1 - SSE / SST`` over all entries, SST taken
+        around the column means of the training data, as PCA's ratios are
+        fractions of the total variance. Unlike PCA's, an entry can be
+        negative (a unit that a briefly trained network decodes badly).
 
     module_ : torch.nn.Module
         The trained network (:class:`skautoencoder.nn.AutoencoderModule`).
@@ -523,10 +527,13 @@ class BaseAutoencoder(
         self.validation_scores_ = []
         self.best_loss_ = math.inf
 
+    #: Widest ordered code that a fractional ``n_components`` trains.
+    _MAX_FRACTION_WIDTH = 128
+
     def _max_components(self, n_features):
         """Width of the ordered code trained when ``n_components`` is a fraction."""
         hidden = self._hidden_sizes()
-        return min(n_features, hidden[-1]) if hidden else n_features
+        return min(n_features, hidden[-1] if hidden else n_features, self._MAX_FRACTION_WIDTH)
 
     #: Parameters that shape the network: warm starts and partial fits may not change them.
     _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss")
@@ -627,9 +634,11 @@ class BaseAutoencoder(
         self.loss_curve_ = trainer.loss_curve
         self.validation_scores_ = trainer.validation_scores
         self.best_loss_ = trainer.best_loss
+        self.__dict__.pop("explained_variance_ratio_", None)
         if self._is_ordered():
-            rows = X if heldout is None else heldout
-            r2 = self._r2_by_width(rows[:self._R2_ROWS if cut else 2048])
+            if heldout is None or heldout.shape[0] < self._MIN_HELDOUT_ROWS:
+                heldout = X  # too few held-out rows for a usable R²: all the rows
+            r2 = self._r2_by_width(heldout[:self._R2_ROWS if cut else 2048], X)
             fraction = self._fraction()
             if fraction is not None and cut:
                 reached = np.flatnonzero(r2[1:] >= fraction)
@@ -646,12 +655,15 @@ class BaseAutoencoder(
             self.explained_variance_ratio_ = np.diff(r2)
         self.offset_ = self._offset(self._score_samples(X))
 
-    #: Rows of the held-out set of fit that measure R² by code width (a random subset already).
-    _R2_ROWS = 20000
+    #: Most held-out rows of fit that measure R² by code width (a random subset already),
+    #: and fewest: below that, all the rows passed to fit measure it.
+    _R2_ROWS = 10000
+    _MIN_HELDOUT_ROWS = 20
 
-    def _r2_by_width(self, X):
-        """Reconstruction R² of ``X`` from the first ``k`` code units, ``k = 0..n_components_``
-        (0 for ``k = 0``: the column means); observed entries only with ``missing='mask'``."""
+    def _r2_by_width(self, X, X_train):
+        """Reconstruction R² of ``X`` from the first ``k`` code units, ``k = 0..n_components_``:
+        ``1 - SSE / SST`` with SST around the column means of ``X_train`` (what zero units
+        predict: R² 0); observed entries only with ``missing='mask'``."""
         width = self.n_components_
 
         def squared_errors(module, batch):
@@ -665,20 +677,30 @@ class BaseAutoencoder(
             return torch.stack(errors, dim=1)
 
         sse = self._apply(X, squared_errors).sum(axis=0, dtype=np.float64)
-        sst = self._total_sum_of_squares(X)
-        return np.concatenate([[0.0], 1.0 - sse / sst]) if sst > 0 else np.zeros(width + 1)
+        counts, sums, squares = self._column_moments(X_train)
+        means = sums / np.maximum(counts, 1)
+        counts, sums, squares = self._column_moments(X)
+        sst = float(np.sum(squares - 2 * means * sums + counts * means ** 2))
+        if sst <= 0:  # the rows are their column means: R² undefined (as r2_score)
+            return np.concatenate([[0.0], np.where(sse == 0, 1.0, 0.0)])
+        return np.concatenate([[0.0], 1.0 - sse / sst])
 
-    def _total_sum_of_squares(self, X):
-        """Sum of squared deviations from the column means, over the observed entries."""
+    def _column_moments(self, X):
+        """Per column: number of observed entries, their sum and their sum of squares
+        (unstored sparse entries are zeros, or unobserved with ``missing='mask'``; NaN
+        is unobserved)."""
         if sp.issparse(X):
-            X = X.astype(np.float64)
-            counts = X.getnnz(axis=0) if self.missing == "mask" else np.full(X.shape[1], X.shape[0])
-            sums, squares = np.asarray(X.sum(axis=0)).ravel(), np.asarray(X.multiply(X).sum(axis=0)).ravel()
-        else:
-            observed = ~np.isnan(X)
-            X = np.where(observed, X, 0.0).astype(np.float64)
-            counts, sums, squares = observed.sum(axis=0), X.sum(axis=0), (X * X).sum(axis=0)
-        return float(np.sum(squares - sums ** 2 / np.maximum(counts, 1)))
+            X = X.astype(np.float64)  # a copy
+            stored_nan = np.isnan(X.data)
+            X.data[stored_nan] = 0.0
+            if self.missing == "mask":
+                counts = X.getnnz(axis=0) - np.bincount(X.indices[stored_nan], minlength=X.shape[1])
+            else:
+                counts = np.full(X.shape[1], X.shape[0])
+            return counts, np.asarray(X.sum(axis=0)).ravel(), np.asarray(X.multiply(X).sum(axis=0)).ravel()
+        observed = ~np.isnan(X)
+        X = np.where(observed, X, 0.0).astype(np.float64)
+        return observed.sum(axis=0), X.sum(axis=0), (X * X).sum(axis=0)
 
     def _truncate(self, width):
         """Keep the first ``width`` units of the code: a module of that width holding

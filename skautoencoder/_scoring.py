@@ -106,6 +106,12 @@ def masked_reconstruction_score(estimator, X, y=None, *, mask_fraction=0.2, rand
 
 
 def _accepts_nan(estimator):
+    """Whether hidden entries may be passed as NaN: the estimator, or every step of a
+    pipeline (whose own tag only reflects its first step), takes missing values."""
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        steps = [step for _, step in steps if step is not None and step != "passthrough"]
+        return bool(steps) and all(_accepts_nan(step) for step in steps)
     try:
         return bool(get_tags(estimator).input_tags.allow_nan)
     except Exception:  # not a scikit-learn estimator

@@ -202,3 +202,44 @@ def test_masked_score_errors():
         masked_reconstruction_score(PCA(2).fit(X), X, mask_fraction=1.5)
     with pytest.raises(ValueError, match="hid no entry"):
         masked_reconstruction_score(PCA(2).fit(X), X[:1], mask_fraction=1e-9)
+
+
+def test_too_few_held_out_rows_measure_on_all_rows():
+    X = manifold(2, n_samples=2000, n_features=8)
+    ae = Autoencoder(0.8, validation_fraction=0.0004, batch_size=64, random_state=0).fit(X)  # 1 row held out
+    assert ae.n_components_ <= 3
+    assert ae.explained_variance_ratio_.sum() >= 0.8
+
+
+def test_width_of_a_fraction_is_capped():
+    X = np.random.RandomState(0).rand(40, 150)
+    with pytest.warns(UserWarning, match="reach only"):
+        ae = Autoencoder(0.99, hidden_layer_sizes=(), max_iter=2, random_state=0).fit(X)
+    assert ae.n_components_ == 128
+
+
+def test_refit_without_order_drops_the_ratios():
+    X = manifold(2, n_samples=200, n_features=8)
+    ae = Autoencoder(4, ordered=True, max_iter=5, random_state=0).fit(X)
+    assert hasattr(ae, "explained_variance_ratio_")
+    ae.set_params(ordered=False).fit(X)
+    assert not hasattr(ae, "explained_variance_ratio_")
+
+
+def test_sparse_nan_entries_are_unobserved_in_the_ratios():
+    sp = pytest.importorskip("scipy.sparse")
+    X = manifold(2, n_samples=400, n_features=8)
+    X[np.random.RandomState(0).rand(*X.shape) < 0.2] = np.nan
+    params = dict(n_components=4, ordered=True, missing="mask", max_iter=20, random_state=0)
+    dense = Autoencoder(**params).fit(X)
+    stored = Autoencoder(**params).fit(sp.csr_matrix(X))  # NaN entries stored
+    assert dense.explained_variance_ratio_.sum() > 0.2
+    np.testing.assert_allclose(stored.explained_variance_ratio_, dense.explained_variance_ratio_, atol=1e-4)
+
+
+def test_masked_score_passes_nan_through_a_pipeline_that_takes_it():
+    from sklearn.pipeline import make_pipeline
+
+    X = manifold(2, n_samples=300, n_features=12)
+    ae = Autoencoder(2, missing="mask", max_iter=30, random_state=0).fit(X)
+    assert masked_reconstruction_score(make_pipeline(ae), X) == masked_reconstruction_score(ae, X)

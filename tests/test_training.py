@@ -188,3 +188,20 @@ def test_hand_written_inference_is_bitwise_encode():
     with torch.no_grad():
         assert torch.equal(forward_stack(linear_stack(module.encoder), X), module.encode(X))
     assert linear_stack(torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.GELU())) is None
+
+
+def test_hand_written_step_refuses_what_it_would_get_wrong():
+    from skautoencoder.nn.fastpath import DirectAdam, MSEStep
+
+    g = torch.Generator().manual_seed(0)
+    cases = {
+        "output activation": torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 4),
+                                                 torch.nn.Sigmoid()),
+        "frozen layer": build_mlp_autoencoder(4, (3,), 2),
+    }
+    for name, module in cases.items():
+        module = reset_parameters(module, g)
+        if name == "frozen layer":
+            module.encoder[0].weight.requires_grad_(False)
+        trainer = Trainer(module, mse, generator=g, mse=True)
+        assert MSEStep.of(module, DirectAdam.of(trainer.optimizer)) is None, name

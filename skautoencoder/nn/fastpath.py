@@ -138,6 +138,21 @@ class MSEStep:
     the graph) and :class:`DirectAdam`. Same weights, bitwise, as the autograd step,
     at a fraction of its per-step overhead. Call under ``torch.no_grad()``."""
 
+    @classmethod
+    def of(cls, module, adam):
+        """The step for ``module`` and a :class:`DirectAdam` (or None), or None when the
+        hand-written pass would not be exactly autograd's: no :func:`linear_stack`, an
+        activation after the last layer, a layer used twice, frozen parameters, or an
+        optimiser that does not hold exactly the module's parameters."""
+        stack = linear_stack(module) if adam is not None else None
+        if stack is None or stack[-1][1] is not None:
+            return None
+        params = [p for linear, _ in stack for p in (linear.weight, linear.bias)]
+        if (len({id(p) for p in params}) != len(params) or not all(p.requires_grad for p in params)
+                or {id(p) for p in params} != {id(p) for p in adam.params}):
+            return None
+        return cls(stack, adam)
+
     def __init__(self, stack, adam):
         self.weights = [linear.weight for linear, _ in stack]
         self.biases = [linear.bias for linear, _ in stack]

@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from .fastpath import DirectAdam, MSEStep, linear_stack
+from .fastpath import DirectAdam, MSEStep
 
 __all__ = [
     "OPTIMIZERS",
@@ -250,9 +250,8 @@ class Trainer:
         module.train()
         total = torch.zeros((), device=device)
         adam = DirectAdam.of(optimizer)
-        stack = linear_stack(module) if self.mse and adam is not None else None
-        if stack is not None:
-            step = MSEStep(stack, adam)
+        step = MSEStep.of(module, adam) if self.mse else None
+        if step is not None:
             with torch.no_grad():
                 for start in range(0, n, bs):
                     idx = order[start:start + bs]
