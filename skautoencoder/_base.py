@@ -597,7 +597,7 @@ class BaseAutoencoder(
     def _train(self, trainer, X, run, heldout=None, cut=True):
         """Call ``run()`` (a Trainer loop), record the outcome, warn or raise as it ended.
 
-        ``heldout`` are the rows that measure an ordered latent space (``X`` when None);
+        ``heldout`` indexes the rows of ``X`` that measure an ordered latent space (all when None);
         ``cut``: cut it to a fractional ``n_components`` (fit, not partial_fit).
         """
         with torch_threads(self._threads()), _out_of_memory_hint(self, "training"):
@@ -625,8 +625,8 @@ class BaseAutoencoder(
 
     def _record(self, trainer, X, heldout=None, cut=True):
         """Copy the trainer's history into fitted attributes; measure an ordered
-        latent space on ``heldout`` (cutting it to a fractional ``n_components``);
-        set ``offset_``."""
+        latent space on the rows ``heldout`` of ``X`` (cutting it to a fractional
+        ``n_components``); set ``offset_``."""
         _CAST_CACHE.pop(self.module_, None)  # fused optimisers do not bump tensor versions
         self._optimizer, self._optimizer_state = trainer.optimizer, None
         self._optimizer_settings = self._optimizer_key()
@@ -636,9 +636,12 @@ class BaseAutoencoder(
         self.best_loss_ = trainer.best_loss
         self.__dict__.pop("explained_variance_ratio_", None)
         if self._is_ordered():
+            limit = self._R2_ROWS if cut else 2048
             if heldout is None or heldout.shape[0] < self._MIN_HELDOUT_ROWS:
-                heldout = X  # too few held-out rows for a usable R²: all the rows
-            r2 = self._r2_by_width(heldout[:self._R2_ROWS if cut else 2048], X)
+                rows = X[:limit]  # too few held-out rows for a usable R²: all the rows
+            else:
+                rows = X[heldout[:limit]]
+            r2 = self._r2_by_width(rows, X)
             fraction = self._fraction()
             if fraction is not None and cut:
                 reached = np.flatnonzero(r2[1:] >= fraction)
@@ -698,9 +701,13 @@ class BaseAutoencoder(
             else:
                 counts = np.full(X.shape[1], X.shape[0])
             return counts, np.asarray(X.sum(axis=0)).ravel(), np.asarray(X.multiply(X).sum(axis=0)).ravel()
-        observed = ~np.isnan(X)
-        X = np.where(observed, X, 0.0).astype(np.float64)
-        return observed.sum(axis=0), X.sum(axis=0), (X * X).sum(axis=0)
+        moments = np.zeros((3, X.shape[1]))
+        for start in range(0, X.shape[0], _INFERENCE_BATCH):  # no float64 copy of all of X
+            block = X[start:start + _INFERENCE_BATCH]
+            observed = ~np.isnan(block)
+            block = np.where(observed, block, 0.0).astype(np.float64, copy=False)
+            moments += observed.sum(axis=0), block.sum(axis=0), (block * block).sum(axis=0)
+        return moments
 
     def _truncate(self, width):
         """Keep the first ``width`` units of the code: a module of that width holding
@@ -792,7 +799,7 @@ class BaseAutoencoder(
         self._train(trainer, X, lambda: trainer.fit(
             data, train_rows, monitored, max_epochs=self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-        ), heldout=None if val_rows is None else X[val_rows.cpu().numpy()])
+        ), heldout=None if val_rows is None else val_rows.cpu().numpy())
         return self
 
     def partial_fit(self, X, y=None):
