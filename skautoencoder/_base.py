@@ -102,8 +102,11 @@ _SHARED_DOCS = {
         L2 penalty (weight decay; decoupled for ``'adamw'``).
 
     batch_size : int or 'auto', default='auto'
-        Rows per training step; ``'auto'`` is ``min(256, n_samples)``. Clipped
-        to the number of training rows.
+        Rows per training step. ``'auto'`` is ``n_train // 32`` clipped to
+        [32, 256] (and to ``n_train``), ``n_train`` being the number of
+        training rows: at least about 32 steps per epoch on small data,
+        batches of 256 from 8,192 rows on. An int is clipped to the number of
+        training rows.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training rows).
@@ -171,8 +174,8 @@ _SHARED_DOCS = {
         that are left out of that batch's loss (a trimmed loss). Outliers in
         the training data then barely shape the model, which makes it a
         better outlier detector: on the 21 ADBench datasets of the project's
-        benchmark, 0.2 (with 40 epochs, no early stopping) raised the mean
-        ROC-AUC from 0.77 to 0.83. Validation losses and scores are not
+        benchmark, 0.2 (with 40 epochs of batches of 256, no early stopping)
+        raised the mean ROC-AUC from 0.77 to 0.83. Validation losses and scores are not
         trimmed.
 
     ordered : bool, default=False
@@ -568,7 +571,9 @@ class BaseAutoencoder(
         """A Trainer over ``module_`` that continues the fitted history and,
         when its settings are unchanged, the optimiser's state."""
         if self.batch_size == "auto":
-            self.batch_size_ = min(256, n_train)
+            # small data needs steps, not epochs: on digits (1,212 training rows) batches of
+            # 256 left a 32-unit code at held-out R² 0.84, batches of 37 reach 0.91
+            self.batch_size_ = min(n_train, max(32, min(256, n_train // 32)))
         else:
             self.batch_size_ = min(self.batch_size, n_train)
         generator = torch.Generator(device=self.device_).manual_seed(seed)

@@ -381,7 +381,7 @@ def test_trimmed_loss_keeps_training_outliers_from_shaping_the_model():
     X_test = np.vstack([inliers[400:], outliers[40:]])
     y_test = np.r_[np.zeros(200), np.ones(20)]
     kwargs = dict(n_components=2, hidden_layer_sizes=(32,), max_iter=40, early_stopping=False,
-                  n_iter_no_change=40, random_state=0)
+                  n_iter_no_change=40, batch_size=256, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain = Autoencoder(**kwargs).fit(X_train)

@@ -23,8 +23,7 @@ of a downstream classifier prefers.
 
 # %%
 # Data: 8x8 digits, pixels scaled to [0, 1]. The settings keep the example
-# fast (one hidden layer of 64 units, a higher learning rate) while giving
-# the 1,347 training rows enough steps per epoch (batches of 64).
+# fast (one hidden layer of 64 units, a higher learning rate).
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -40,7 +39,7 @@ from skautoencoder import Autoencoder, masked_reconstruction_score
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-settings = dict(hidden_layer_sizes=(64,), learning_rate_init=3e-3, batch_size=64, random_state=0)
+settings = dict(hidden_layer_sizes=(64,), learning_rate_init=3e-3, random_state=0)
 
 # %%
 # ``n_components`` as a fraction
