@@ -29,7 +29,7 @@ $(VENV)/.bench: $(VENV)/.installed
 	touch $@
 
 bench: $(VENV)/.bench
-	$(PY) benchmarks/fit_time.py
+	$(PY) benchmarks/speed.py --sections fit gemm inference
 	$(PY) benchmarks/reconstruction.py
 
 # The documentation site, gallery included, built offline with warnings as errors.

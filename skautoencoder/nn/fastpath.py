@@ -127,7 +127,7 @@ def forward_stack(stack, x):
     ``addmm`` as ``Linear``, activations in place on the intermediates."""
     for linear, act in stack:
         x = torch.addmm(linear.bias, x, linear.weight.t())
-        if act is not None and act is not torch.nn.Identity:
+        if act in _IN_PLACE:
             x = _IN_PLACE[act](x)
     return x
 
@@ -156,23 +156,19 @@ class MSEStep:
     def __init__(self, stack, adam):
         self.weights = [linear.weight for linear, _ in stack]
         self.biases = [linear.bias for linear, _ in stack]
-        self.backwards = [_BACKWARDS[act] if act is not None else None for _, act in stack]
-        self.acts = [act for _, act in stack]
+        self.backwards = [_BACKWARDS.get(act) for _, act in stack]
+        self.in_place = [_IN_PLACE.get(act) for _, act in stack]
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
         self.grads = [torch.empty_like(p) for p in self.params]
         self.adam = adam
 
     def __call__(self, x):
         h, inputs = x, []
-        for weight, bias, act in zip(self.weights, self.biases, self.acts):
+        for weight, bias, activate in zip(self.weights, self.biases, self.in_place):
             inputs.append(h)
             h = torch.addmm(bias, h, weight.t())
-            if act is torch.nn.ReLU:
-                h = torch.relu_(h)
-            elif act is torch.nn.Tanh:
-                h = torch.tanh_(h)
-            elif act is torch.nn.Sigmoid:
-                h = torch.sigmoid_(h)
+            if activate is not None:
+                h = activate(h)
         loss = torch.nn.functional.mse_loss(h, x)
         grad = torch.ops.aten.mse_loss_backward(torch.ones((), dtype=h.dtype, device=h.device), h, x, 1)
         grads = self.grads
