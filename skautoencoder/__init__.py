@@ -1,16 +1,15 @@
 """Autoencoders as scikit-learn estimators, backed by PyTorch."""
 
+from ._base import load
 from ._contractive import ContractiveAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
 from ._impute import AutoencoderImputer
-from ._persistence import load
 from ._scoring import masked_reconstruction_score
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 __all__ = [
     "Autoencoder",

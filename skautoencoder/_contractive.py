@@ -4,7 +4,8 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import NOISE_CONSTRAINTS, BaseAutoencoder, fill_doc
+from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
+from ._docs import fill_doc
 from .nn.losses import contraction
 
 __all__ = ["ContractiveAutoencoder"]
@@ -35,10 +36,8 @@ class ContractiveAutoencoder(BaseAutoencoder):
 
     contraction_weight : float, default=0.01
         Weight of the Jacobian penalty, relative to the reconstruction loss (a
-        mean over features). The penalty depends on the scale of ``X``: on
-        digits scaled to [0, 1], 0.01 cuts the Jacobian norm a hundredfold
-        for a modest loss in reconstruction, and 0.1 already collapses the
-        codes.
+        mean over features). The penalty depends on the scale of ``X``; the
+        variants guide shows its effect on digits.
 
     noise : {'gaussian', 'masking', 'salt_and_pepper'} or None, default=None
         Corruption of training batches, as in :class:`DenoisingAutoencoder`.
@@ -126,6 +125,9 @@ class ContractiveAutoencoder(BaseAutoencoder):
         self.contraction_weight = contraction_weight
         self.noise = noise
         self.noise_level = noise_level
+
+    def _loss_is_plain_mse(self):
+        return False  # a contraction penalty
 
     def _penalties(self, module, inputs, codes, generator):
         exact = generator is None or self.n_features_in_ * self.n_components_ <= _EXACT_JACOBIAN_MAX

@@ -5,7 +5,8 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseAutoencoder, fill_doc
+from ._base import BaseAutoencoder
+from ._docs import fill_doc
 from .nn.modules import build_conv_autoencoder
 
 __all__ = ["ConvolutionalAutoencoder"]
@@ -63,6 +64,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         "channels": ["array-like"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
+    _architecture_params = BaseAutoencoder._architecture_params + ("image_shape", "channels", "kernel_size")
 
     def __init__(
         self,

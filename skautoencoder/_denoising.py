@@ -1,6 +1,7 @@
 """Denoising autoencoder: trained to reconstruct clean rows from corrupted ones."""
 
-from ._base import NOISE_CONSTRAINTS, BaseAutoencoder, fill_doc
+from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
+from ._docs import fill_doc
 
 __all__ = ["DenoisingAutoencoder"]
 

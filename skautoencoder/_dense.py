@@ -1,6 +1,7 @@
 """The plain ("vanilla") dense autoencoder."""
 
-from ._base import BaseAutoencoder, fill_doc
+from ._base import BaseAutoencoder
+from ._docs import fill_doc
 
 __all__ = ["Autoencoder"]
 

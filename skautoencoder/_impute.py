@@ -4,7 +4,7 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context, clone
 from sklearn.utils._mask import _get_mask
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -100,6 +100,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         return X, (X - self.mean_) / self.scale_, missing
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the given estimator's params are validated by its fit
     def fit(self, X, y=None):
         """Learn the column scales and train the autoencoder on the observed entries.
 
@@ -115,7 +116,6 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted imputer.
         """
-        self._validate_params()
         _, Xs, _ = self._standardised(X, reset=True)
         if self.estimator is None:
             estimator = DenoisingAutoencoder(noise="masking", noise_level=0.2, random_state=self.random_state)

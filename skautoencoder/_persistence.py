@@ -1,189 +1,145 @@
-"""Saving and loading fitted estimators without unpickling.
+"""The model file: writing an estimator's parameters and fitted state, reading and
+checking them back, without unpickling.
 
-A saved model is one file written by :func:`torch.save` that holds only
-tensors and plain values: a format tag, the versions it was written with,
-the class name, the parameters and the fitted attributes as JSON text, the
-module's ``state_dict`` and the optimiser's. :func:`load` reads it with
-``torch.load(weights_only=True)``, which refuses anything else, and then
-validates the class, the parameters and every tensor before it builds the
-estimator, so a file from an untrusted source cannot run code.
+A model file is one :func:`torch.save` archive of plain values and tensors: a
+format tag, the versions it was written with, the class name, the parameters
+and the fitted state as JSON text, and the state's arrays as tensors (the JSON
+names them by key). :func:`read` loads it with ``torch.load(weights_only=True)``,
+which refuses anything else, and checks the file's own structure; the estimator
+then checks every field of the state as it restores it
+(``BaseAutoencoder._restore_fitted_state``). This module knows no estimator.
 """
 
 import json
-import math
+import warnings
+import zipfile
 
 import numpy as np
 import sklearn
 import torch
 
-from ._base import BaseAutoencoder, _to_cpu
-from .nn.modules import reset_parameters
+from ._version import __version__
 
-__all__ = ["load", "save"]
+__all__ = ["read", "write"]
 
 FORMAT = "skautoencoder-model"
-FORMAT_VERSION = 1
-
-# fitted attributes stored as JSON, and how to rebuild them
-_ATTRIBUTES = {
-    "n_features_in_": int,
-    "n_components_": int,
-    "n_iter_": int,
-    "loss_curve_": list,
-    "validation_scores_": list,
-    "best_loss_": float,
-    "offset_": float,
-    "batch_size_": int,
-    "sparsity_weight_": float,
-    "explained_variance_ratio_": np.ndarray,
-    "_seed": int,
-    "_architecture": dict,
-}
+FORMAT_VERSION = 2
+_ARRAY = "__array__"  # {"__array__": key}: the tensor stored under that key
 
 
-def _estimators():
-    import skautoencoder
-
-    return {name: getattr(skautoencoder, name) for name in skautoencoder.__all__
-            if isinstance(getattr(skautoencoder, name), type)
-            and issubclass(getattr(skautoencoder, name), BaseAutoencoder)}
-
-
-def _json_params(estimator):
-    params = {}
-    for name, value in estimator.get_params(deep=False).items():
-        if isinstance(value, torch.device):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, np.random.RandomState):
-            value = None  # a generator's state is not a parameter worth keeping
-        elif isinstance(value, (np.integer, np.floating)):
-            value = value.item()
-        params[name] = value
-    json.dumps(params)  # raises TypeError on anything else
-    return params
+def _split_arrays(obj, arrays):
+    """``obj`` with every numpy array replaced by a reference into ``arrays`` (tensors)."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "fiub":
+            raise TypeError(f"cannot store an array of dtype {obj.dtype}")
+        key = str(len(arrays))
+        arrays[key] = torch.from_numpy(np.array(obj, order="C"))
+        return {_ARRAY: key}
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError("keys of stored mappings must be strings")
+        return {k: _split_arrays(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_split_arrays(v, arrays) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
 
 
-def save(estimator, path):
-    """Write a fitted estimator to ``path`` (see :meth:`BaseAutoencoder.save`)."""
-    from sklearn.utils.validation import check_is_fitted
+def _join_arrays(obj, arrays, field):
+    """The inverse of :func:`_split_arrays`; a ValueError naming ``field`` on a bad reference."""
+    if isinstance(obj, dict):
+        if set(obj) == {_ARRAY}:
+            key = obj[_ARRAY]
+            tensor = arrays.get(key) if isinstance(key, str) else None
+            if not isinstance(tensor, torch.Tensor) or tensor.is_sparse or tensor.is_complex():
+                raise ValueError(f"{field} refers to a missing or malformed tensor {key!r}")
+            return tensor.detach().numpy()
+        return {k: _join_arrays(v, arrays, f"{field}.{k}") for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_join_arrays(v, arrays, f"{field}[{i}]") for i, v in enumerate(obj)]
+    return obj
 
-    check_is_fitted(estimator)
-    fitted = {name: getattr(estimator, name) for name in _ATTRIBUTES if hasattr(estimator, name)}
-    fitted = {name: (float(v) if isinstance(v, (float, np.floating)) else v.tolist() if isinstance(v, np.ndarray)
-                     else v) for name, v in fitted.items()}
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
-    fitted["device_"] = str(estimator.device_)
-    optimizer = getattr(estimator, "_optimizer", None)
-    optimizer_state = optimizer.state_dict() if optimizer is not None else getattr(estimator, "_optimizer_state", None)
+
+def write(path, class_name, params, state):
+    """Write ``params`` (JSON-able) and ``state`` (plain values and numpy arrays) of an
+    estimator of class ``class_name`` to ``path``."""
+    arrays = {}
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "versions": json.dumps({"skautoencoder": _version(), "torch": torch.__version__,
+        "versions": json.dumps({"skautoencoder": __version__, "torch": torch.__version__,
                                 "scikit-learn": sklearn.__version__}),
-        "class": type(estimator).__name__,
-        "params": json.dumps(_json_params(estimator)),
-        "fitted": json.dumps(fitted, allow_nan=True),
-        "optimizer_settings": json.dumps(list(getattr(estimator, "_optimizer_settings", ()) or ())),
-        "state_dict": {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()},
-        "optimizer_state": _to_cpu(optimizer_state) if optimizer_state is not None else None,
+        "class": class_name,
+        "params": json.dumps(params),
+        "state": json.dumps(_split_arrays(state, arrays), allow_nan=True),
+        "arrays": arrays,
     }
     torch.save(payload, path)
 
 
-def load(path, device=None):
-    """Read an estimator written by :meth:`~skautoencoder.Autoencoder.save`.
-
-    Nothing is unpickled: the file is read with ``torch.load(weights_only=True)``
-    and every part is checked before the estimator is built.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file.
-    device : str or torch.device, optional
-        Where to put the module; default: the device it was trained on when
-        available, else the CPU.
-
-    Returns
-    -------
-    estimator : BaseAutoencoder
-        The fitted estimator, ready for ``transform``, ``score_samples``, ...
+def read(path):
+    """``(class name, params, state)`` of the model file ``path``.
 
     Raises
     ------
+    FileNotFoundError
+        When there is no such file.
     ValueError
-        When the file is not a skautoencoder model, is corrupted, or does not
-        match its own description.
+        When the file is not a skautoencoder model file, or its structure is broken;
+        the message says what the file is not, or which field is wrong.
+
+    Warns
+    -----
+    UserWarning
+        When another version of skautoencoder or torch wrote the file.
     """
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as file:  # FileNotFoundError passes through
+            head = file.read(2)
+        what = ("a pickle (e.g. joblib or pickle.dump); this loader never unpickles: load such files "
+                "with joblib.load or pickle.load, and only from a source you trust"
+                if head[:1] == b"\x80" else "a torch.save archive")
+        raise ValueError(f"{path!s} is not a skautoencoder model file: it is not {what}.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # unpickling errors, truncated files, foreign objects
-        raise ValueError(f"{path!s} is not a readable skautoencoder model file: {exc}") from None
+    except Exception:  # objects the safe loader refuses, truncated archives
+        raise ValueError(
+            f"{path!s} is not a skautoencoder model file: it is a torch archive holding objects other "
+            "than tensors and plain values, or it is damaged."
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path!s} is not a skautoencoder model file (no {FORMAT!r} tag).")
+        raise ValueError(f"{path!s} is not a skautoencoder model file: it has no {FORMAT!r} tag "
+                         "(a torch archive written by something else).")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path!s} is a skautoencoder model of format version "
                          f"{payload.get('format_version')!r}; this skautoencoder reads version {FORMAT_VERSION}.")
-    estimators = _estimators()
-    name = payload.get("class")
-    if name not in estimators:
-        raise ValueError(f"{path!s} is not a valid skautoencoder model: unknown estimator class {name!r}.")
+    expected = {"format", "format_version", "versions", "class", "params", "state", "arrays"}
+    if set(payload) != expected:
+        raise ValueError(f"{path!s} is a corrupted skautoencoder model: it should hold the fields "
+                         f"{sorted(expected)}, got {sorted(payload)}.")
+    fields = {}
+    for field in ("versions", "params", "state"):
+        try:
+            fields[field] = json.loads(payload[field])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path!s} is a corrupted skautoencoder model: field {field!r} is not "
+                             "JSON text.") from None
+        if not isinstance(fields[field], dict):
+            raise ValueError(f"{path!s} is a corrupted skautoencoder model: field {field!r} is not a mapping.")
+    if not isinstance(payload["class"], str):
+        raise ValueError(f"{path!s} is a corrupted skautoencoder model: field 'class' is not a string.")
+    arrays = payload["arrays"]
+    if not isinstance(arrays, dict):
+        raise ValueError(f"{path!s} is a corrupted skautoencoder model: field 'arrays' is not a mapping.")
     try:
-        params = json.loads(payload["params"])
-        fitted = json.loads(payload["fitted"])
-        state_dict = payload["state_dict"]
-        if not isinstance(params, dict) or not isinstance(fitted, dict) or not isinstance(state_dict, dict):
-            raise TypeError("params, fitted attributes and state_dict must be mappings")
-        estimator = estimators[name]()
-        unknown = set(params) - set(estimator.get_params(deep=False))
-        if unknown:
-            raise ValueError(f"unknown parameters {sorted(unknown)}")
-        estimator.set_params(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
-        estimator._validate_params()
-        for attr, kind in _ATTRIBUTES.items():
-            if attr in fitted:
-                value = fitted[attr]
-                if kind is float and value is not None:
-                    value = float(value)
-                if kind is int:
-                    value = int(value)
-                if kind is np.ndarray:
-                    if not isinstance(value, list) or not all(isinstance(v, (int, float)) for v in value):
-                        raise TypeError(f"{attr} should be a list of numbers")
-                    value = np.asarray(value, dtype=np.float64)
-                if not isinstance(value, kind):
-                    raise TypeError(f"{attr} should be {kind.__name__}, got {type(value).__name__}")
-                setattr(estimator, attr, value)
-        if "feature_names_in_" in fitted:
-            estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
-        target = torch.device(device) if device is not None else torch.device(fitted["device_"])
-        if target.type == "cuda" and not torch.cuda.is_available():
-            target = torch.device("cpu")
-        estimator.device_ = target
-        module = estimator._build_module(estimator.n_features_in_)
-        module = reset_parameters(module, torch.Generator(device=target), target)
-        for key, tensor in state_dict.items():
-            if not isinstance(tensor, torch.Tensor) or not torch.isfinite(tensor).all():
-                raise ValueError(f"weight {key!r} is not a finite tensor")
-        module.load_state_dict(state_dict, strict=True)
-        estimator.module_ = module
-        if not math.isfinite(estimator.offset_):
-            raise ValueError("offset_ is not finite")
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{path!s} is a corrupted or inconsistent skautoencoder model: {exc}") from None
-    estimator._optimizer = None
-    estimator._optimizer_state = payload.get("optimizer_state")
-    settings = json.loads(payload.get("optimizer_settings", "[]"))
-    estimator._optimizer_settings = tuple(settings) if settings else None
-    return estimator
-
-
-def _version():
-    from . import __version__
-
-    return __version__
+        state = _join_arrays(fields["state"], arrays, "state")
+    except ValueError as exc:
+        raise ValueError(f"{path!s} is a corrupted skautoencoder model: {exc}.") from None
+    versions = fields["versions"]
+    here = {"skautoencoder": __version__, "torch": torch.__version__}
+    different = {k: (versions.get(k), v) for k, v in here.items() if versions.get(k) != v}
+    if different:
+        said = ", ".join(f"{k} {old} (this is {new})" for k, (old, new) in different.items())
+        warnings.warn(f"{path!s} was written by {said}; it loads, but check its results.", UserWarning)
+    return payload["class"], fields["params"], state

@@ -5,7 +5,8 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from ._base import NOISE_CONSTRAINTS, BaseAutoencoder, fill_doc
+from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
+from ._docs import fill_doc
 from .nn.losses import kl_sparsity, l1_sparsity
 from .nn.modules import TopK
 
@@ -89,6 +90,9 @@ class SparseAutoencoder(BaseAutoencoder):
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
     }
+    # 'kl' gives sigmoid code units, 'l1' ReLU ones; with 'topk' the target sets k
+    _architecture_params = BaseAutoencoder._architecture_params + ("sparsity", "sparsity_target")
+    _fitted_attributes = {"sparsity_weight_": "float"}
 
     def __init__(
         self,
@@ -167,8 +171,10 @@ class SparseAutoencoder(BaseAutoencoder):
             return nn.ReLU()
         return TopK(max(1, round(self.sparsity_target * self.n_components_)))
 
-    def _initialize(self, X, random_state):
-        super()._initialize(X, random_state)
+    def _loss_is_plain_mse(self):
+        return False  # a sparsity penalty or top-k codes
+
+    def _resolve_params(self):
         auto = {"kl": 3e-3, "l1": 1e-3, "topk": 0.0}[self.sparsity]
         self.sparsity_weight_ = auto if self.sparsity_weight == "auto" else float(self.sparsity_weight)
 

@@ -8,7 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, fill_doc
+from ._base import BaseAutoencoder
+from ._docs import fill_doc
 from .nn.losses import gaussian_kl, negative_log_likelihood
 from .nn.modules import build_variational_autoencoder
 
@@ -64,6 +65,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
+
+    def _loss_is_plain_mse(self):
+        return False  # a sampled ELBO
 
     def __init__(
         self,
@@ -170,4 +174,4 @@ class VariationalAutoencoder(BaseAutoencoder):
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         z = torch.randn((int(n_samples), self.n_components_), generator=generator, device=self.device_)
         z = z.cpu().numpy().astype(np.float64)
-        return self._apply(z, lambda module, batch: module.output(module.decode(batch)))
+        return self._map_batches(z, lambda module, batch: module.output(module.decode(batch)))

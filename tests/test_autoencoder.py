@@ -141,9 +141,10 @@ def test_dtype_preserved_and_batch_independent(digits, dtype, monkeypatch):
     assert ae.inverse_transform(codes).dtype == dtype
     assert ae.score_samples(X_test).dtype == np.float64
     # streamed inference: a tiny inference batch gives the same numbers
-    monkeypatch.setattr("skautoencoder._base._INFERENCE_BATCH", 7)
-    np.testing.assert_allclose(ae.transform(X_test), codes, rtol=1e-5 if dtype == np.float32 else 1e-12)
-    np.testing.assert_allclose(ae.transform(X_test[:1]), codes[:1], rtol=1e-5 if dtype == np.float32 else 1e-12)
+    monkeypatch.setattr("skautoencoder._base._CACHE_ROWS", 7)
+    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12)
+    np.testing.assert_allclose(ae.transform(X_test), codes, **tolerance)
+    np.testing.assert_allclose(ae.transform(X_test[:1]), codes[:1], **tolerance)
 
 
 def test_set_output_pandas_and_feature_names(digits):
@@ -203,8 +204,8 @@ def test_early_stopping_restores_best_validation_weights(digits):
     X_train = digits[0]
     ae = Autoencoder(8, random_state=0, n_iter_no_change=5).fit(X_train)
     assert ae.n_iter_ < ae.max_iter
-    assert len(ae.validation_scores_) == ae.n_iter_ == len(ae.loss_curve_)
-    assert ae.best_loss_ == min(ae.validation_scores_)
+    assert len(ae.validation_loss_curve_) == ae.n_iter_ == len(ae.loss_curve_)
+    assert ae.best_loss_ == min(ae.validation_loss_curve_)
 
 
 def test_convergence_warning_at_max_iter(digits):
@@ -217,7 +218,8 @@ def test_verbose_prints_one_line_per_epoch(digits, capsys):
         warnings.simplefilter("ignore", ConvergenceWarning)
         Autoencoder(hidden_layer_sizes=(8,), max_iter=3, verbose=1, random_state=0).fit(digits[0])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and all("loss" in line and "validation loss" in line for line in lines)
+    assert len(lines) == 5 and all("loss" in line and "validation loss" in line for line in lines[:3])
+    assert lines[3:] == ["Reached max_iter at epoch 3.", lines[4]] and lines[4].startswith("Restored the weights of epoch")
 
 
 def test_divergence_names_learning_rate_and_keeps_finite_weights():
@@ -230,21 +232,41 @@ def test_divergence_names_learning_rate_and_keeps_finite_weights():
     assert len(ae.loss_curve_) == ae.n_iter_ and np.isfinite(ae.loss_curve_).all()
 
 
-class _Interrupting(Autoencoder):
-    """Raises KeyboardInterrupt (as Ctrl-C would) at the ``stop_at``-th training step."""
+def _interrupt_at(monkeypatch, stop_at):
+    """Raise KeyboardInterrupt (as Ctrl-C would) at the ``stop_at``-th training step, on
+    either step implementation."""
+    from skautoencoder.nn import steps
 
-    def _loss(self, module, X, generator):
-        if generator is not None:
-            self._steps = getattr(self, "_steps", 0) + 1
-            if self._steps == self.stop_at:
+    calls = [0]
+    for cls in (steps.PlainMSEStep, steps.AutogradStep):
+        def call(self, batch, real=cls.__call__):
+            calls[0] += 1
+            if calls[0] == stop_at:
                 raise KeyboardInterrupt
-        return super()._loss(module, X, generator)
+            return real(self, batch)
+        monkeypatch.setattr(cls, "__call__", call)
 
 
-def test_keyboard_interrupt_keeps_best_weights_and_can_resume(digits):
+@pytest.fixture(params=["fast", "autograd"])
+def step_path(request, monkeypatch):
+    """Run a test on the default hand-written step and on the autograd step."""
+    from skautoencoder.nn import steps
+
+    if request.param == "autograd":
+        monkeypatch.setattr(Autoencoder, "_loss_is_plain_mse", lambda self: False)
+    chosen = []
+    real = steps.make_step
+    monkeypatch.setattr(skautoencoder.nn.training, "make_step",
+                        lambda *a, **k: chosen.append(real(*a, **k)) or chosen[-1])
+    yield request.param
+    kinds = {type(step).__name__ for step in chosen}
+    assert kinds == ({"PlainMSEStep"} if request.param == "fast" else {"AutogradStep"}), kinds
+
+
+def test_keyboard_interrupt_keeps_best_weights_and_can_resume(digits, monkeypatch, step_path):
     X_train, X_test, _, _ = digits
-    ae = _Interrupting(4, batch_size=64, random_state=0, warm_start=True)
-    ae.stop_at = 5 * 20 + 3  # 20 steps per epoch: interrupted during epoch 6
+    ae = Autoencoder(4, batch_size=64, random_state=0, warm_start=True)
+    _interrupt_at(monkeypatch, 5 * 20 + 3)  # 20 steps per epoch: interrupted during epoch 6
     with pytest.warns(ConvergenceWarning, match="interrupted after 5 epoch"):
         ae.fit(X_train)
     assert ae.n_iter_ == 5 and len(ae.loss_curve_) == 5
@@ -296,8 +318,8 @@ def test_warm_start_uses_changed_optimizer_settings(digits):
         warnings.simplefilter("ignore", ConvergenceWarning)
         ae.fit(X_train)
         ae.set_params(learning_rate_init=0.05, optimizer="sgd", alpha=0.1).fit(X_train)
-    assert isinstance(ae._optimizer, torch.optim.SGD)
-    assert ae._optimizer.param_groups[0]["lr"] == 0.05 and ae._optimizer.param_groups[0]["weight_decay"] == 0.1
+    assert ae._optimizer_settings == ("sgd", 0.05, 0.1)
+    assert all(set(state) == {"momentum_buffer"} for state in ae._optimizer_state)
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -316,9 +338,9 @@ def test_warm_fits_validate_on_the_same_rows(digits, monkeypatch):
     seen = []
     real_fit = skautoencoder.nn.Trainer.fit
 
-    def spy(self, X, train_rows=None, validation_rows=None, **kwargs):
+    def spy(self, X, history, train_rows=None, validation_rows=None, **kwargs):
         seen.append(validation_rows.clone())
-        return real_fit(self, X, train_rows, validation_rows, **kwargs)
+        return real_fit(self, X, history, train_rows, validation_rows, **kwargs)
 
     monkeypatch.setattr(skautoencoder.nn.Trainer, "fit", spy)
     ae = Autoencoder(2, hidden_layer_sizes=(8,), max_iter=1, warm_start=True, random_state=0)
@@ -334,12 +356,8 @@ def test_divergence_is_caught_even_in_the_last_epoch():
     for max_iter in (1, 2, 3):
         ae = Autoencoder(2, optimizer="sgd", learning_rate_init=10.0, early_stopping=False,
                          max_iter=max_iter, random_state=0)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                ae.fit(X)
-        except ValueError as exc:
-            assert "learning_rate_init" in str(exc)
+        with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
+            ae.fit(X)
         assert all(torch.isfinite(p).all() for p in ae.module_.parameters())
         assert np.isfinite(ae.score_samples(X)).all() and np.isfinite(ae.offset_)
         with warnings.catch_warnings(record=True) as caught:
@@ -349,10 +367,51 @@ def test_divergence_is_caught_even_in_the_last_epoch():
         assert np.isfinite(scores32).all() or any("overflowed" in str(w.message) for w in caught)
 
 
-def test_interrupted_first_partial_fit_leaves_a_usable_model(digits):
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_divergence_keeps_the_last_finite_weights(digits, monkeypatch, step_path, method):
+    from skautoencoder.nn import steps
+
     X_train = digits[0]
-    ae = _Interrupting(2, hidden_layer_sizes=(8,), random_state=0)
-    ae.stop_at = 2
+    calls = [0]
+    for cls in (steps.PlainMSEStep, steps.AutogradStep):
+        def call(self, batch, real=cls.__call__):
+            calls[0] += 1
+            loss = real(self, batch)
+            if calls[0] == 45:  # in epoch 2 of fit, epoch 1 of the second partial_fit
+                with torch.no_grad():
+                    next(iter(self.optimizer.params if hasattr(self.optimizer, "params")
+                              else self.optimizer.param_groups[0]["params"])).fill_(float("inf"))
+                return loss * float("nan")
+            return loss
+        monkeypatch.setattr(cls, "__call__", call)
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), batch_size=32, max_iter=5, random_state=0)
+    if method == "partial_fit":
+        ae.partial_fit(X_train)
+    with pytest.raises(ValueError, match="diverged"):
+        getattr(ae, method)(X_train)
+    assert ae.n_iter_ == 1 and len(ae.loss_curve_) == 1
+    assert all(torch.isfinite(p).all() for p in ae.module_.parameters())
+    assert np.isfinite(ae.score_samples(X_train)).all()
+    ae.set_params(warm_start=True).fit(X_train)  # usable: training continues
+    assert ae.n_iter_ > 1
+
+
+def test_out_of_memory_in_training_says_what_to_change(digits, monkeypatch, step_path):
+    from skautoencoder.nn import steps
+
+    def boom(self, batch):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    for cls in (steps.PlainMSEStep, steps.AutogradStep):
+        monkeypatch.setattr(cls, "__call__", boom)
+    with pytest.raises(MemoryError, match=r"ran out of memory on cpu during training; lower batch_size"):
+        Autoencoder(2, hidden_layer_sizes=(8,), random_state=0).fit(digits[0])
+
+
+def test_interrupted_first_partial_fit_leaves_a_usable_model(digits, monkeypatch, step_path):
+    X_train = digits[0]
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), random_state=0)
+    _interrupt_at(monkeypatch, 2)
     with pytest.warns(ConvergenceWarning, match="interrupted after 0 epoch"):
         ae.partial_fit(X_train)
     assert ae.n_iter_ == 0 and ae.predict(X_train[:3]).shape == (3,)
@@ -401,14 +460,28 @@ def test_fast_training_path_is_taken_only_for_the_plain_loss_and_changes_nothing
 
     X = load_digits().data[:400] / 16
     plain = Autoencoder(4, max_iter=3, random_state=0)
-    assert plain._plain_mse()
+    assert plain._loss_is_plain_mse()
     for other in (Autoencoder(4, ordered=True), Autoencoder(4, trim_fraction=0.1), Autoencoder(4, loss="bce"),
                   Autoencoder(4, missing="mask"), DenoisingAutoencoder(4), SparseAutoencoder(4)):
-        assert not other._plain_mse()
+        assert not other._loss_is_plain_mse()
     fast = clone(plain).fit(X)
-    monkeypatch.setattr(Autoencoder, "_plain_mse", lambda self: False)
+    monkeypatch.setattr(Autoencoder, "_loss_is_plain_mse", lambda self: False)
     slow = clone(plain).fit(X)
     assert fast.loss_curve_ == slow.loss_curve_
     for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
         assert torch.equal(a, b)
     np.testing.assert_array_equal(fast.transform(X), slow.transform(X))
+
+
+def test_first_fit_in_a_process_does_not_import_dynamo():
+    """Constructing a torch.optim optimiser imports torch._dynamo (about 2 s); the default
+    path does not construct one."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, warnings; warnings.simplefilter('ignore');"
+            "from skautoencoder import Autoencoder;"
+            "Autoencoder(2, max_iter=2, random_state=0).fit(np.random.rand(100, 8));"
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -75,10 +75,16 @@ def test_explained_variance_ratio_is_r2_of_truncated_codes():
     assert not hasattr(Autoencoder(6, max_iter=5, random_state=0).fit(X), "explained_variance_ratio_")
 
 
-def test_fraction_holds_out_rows_without_early_stopping():
+def test_fraction_holds_out_rows_without_early_stopping(monkeypatch):
     X = manifold(2, n_samples=300)
+    from skautoencoder import _ordered
+
+    seen = []
+    real = _ordered.measured_rows
+    monkeypatch.setattr(_ordered, "measured_rows", lambda heldout, n, seed: seen.append(heldout) or real(heldout, n, seed))
     ae = Autoencoder(0.9, early_stopping=False, max_iter=50, random_state=0).fit(X)
-    assert ae.validation_scores_ == []  # no early stopping, yet a held-out choice
+    assert ae.validation_loss_curve_ == []  # no early stopping ...
+    assert len(seen) == 1 and len(seen[0]) == 30  # ... yet a tenth of the rows held out for the choice
     assert ae.n_components_ < 40
 
 
@@ -101,7 +107,7 @@ def test_cut_keeps_the_truncated_model(estimator):
     codes = ae.transform(X)
     codes[:, 3:] = 0.0
     expected = ae.inverse_transform(codes)
-    ae._truncate(3)
+    ae._cut(3)
     assert ae.n_components_ == 3
     np.testing.assert_allclose(ae.transform(X), codes[:, :3], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ae.inverse_transform(codes[:, :3]), expected, rtol=1e-5, atol=1e-6)

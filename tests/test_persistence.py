@@ -1,5 +1,6 @@
 """save / load: a round trip that never unpickles, and refusal of bad files."""
 
+import json
 import pickle
 
 import numpy as np
@@ -82,9 +83,62 @@ def _saved(tmp_path):
     return path, torch.load(path, weights_only=True)
 
 
+def _ref(state, *path):
+    node = state
+    for key in path:
+        node = node[key]
+    return node["__array__"]
+
+
+def _first_weight(state):
+    return next(iter(state["weights"]))
+
+
+STATE_CORRUPTIONS = {
+    # fitted attributes
+    "no n_features_in_": lambda p, s: s["attributes"].pop("n_features_in_"),
+    "no offset_": lambda p, s: s["attributes"].pop("offset_"),
+    "no n_iter_": lambda p, s: s["attributes"].pop("n_iter_"),
+    "no loss_curve_": lambda p, s: s["attributes"].pop("loss_curve_"),
+    "no architecture": lambda p, s: s.pop("architecture"),
+    "architecture of another net": lambda p, s: s["architecture"].update(hidden_layer_sizes=[5]),
+    "n_iter_ a string": lambda p, s: s["attributes"].update(n_iter_="3"),
+    "n_iter_ not the curve's length": lambda p, s: s["attributes"].update(n_iter_=99),
+    "nan offset_": lambda p, s: s["attributes"].update(offset_=float("nan")),
+    "unknown attribute": lambda p, s: s["attributes"].update(evil_=1),
+    "feature names of wrong length": lambda p, s: s.update(feature_names_in_=["a"]),
+    "device not a string": lambda p, s: s.update(device_=3),
+    # weights
+    "wrong shape": lambda p, s: p["arrays"].update({_ref(s, "weights", _first_weight(s)): torch.zeros(2, 2)}),
+    "missing weight": lambda p, s: s["weights"].pop(_first_weight(s)),
+    "nan weight": lambda p, s: p["arrays"][_ref(s, "weights", _first_weight(s))].fill_(float("nan")),
+    "weight not a tensor": lambda p, s: p["arrays"].update({_ref(s, "weights", _first_weight(s)): [1.0]}),
+    "dangling array reference": lambda p, s: s["weights"].update({_first_weight(s): {"__array__": "999"}}),
+    # optimiser state
+    "nan optimizer state": lambda p, s: p["arrays"][_ref(s["optimizer"]["state"][0], "exp_avg")].fill_(float("nan")),
+    "optimizer state of wrong shape": lambda p, s: p["arrays"].update(
+        {_ref(s["optimizer"]["state"][0], "exp_avg"): torch.zeros(3)}),
+    "optimizer state for too few parameters": lambda p, s: s["optimizer"]["state"].pop(),
+    "unknown optimizer": lambda p, s: s["optimizer"].update(settings=["lbfgs", 0.001, 0.0]),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(STATE_CORRUPTIONS))
+def test_malformed_state_is_refused_naming_the_field(tmp_path, corruption):
+    path, payload = _saved(tmp_path)
+    state = json.loads(payload["state"])
+    STATE_CORRUPTIONS[corruption](payload, state)
+    payload["state"] = json.dumps(state)
+    bad = tmp_path / "bad.pt"
+    torch.save(payload, bad)
+    with pytest.raises(ValueError, match="is a corrupted (or inconsistent )?skautoencoder model") as info:
+        skautoencoder.load(bad)
+    assert "Traceback" not in str(info.value)
+
+
 @pytest.mark.parametrize("corruption", [
-    "random bytes", "truncated", "pickle with code", "plain pickle", "wrong tag", "future version",
-    "unknown class", "unknown parameter", "invalid parameter", "wrong shape", "missing weight", "nan weight",
+    "random bytes", "truncated", "pickle with code", "plain pickle", "joblib", "wrong tag", "future version",
+    "unknown class", "unknown parameter", "invalid parameter", "state not json", "extra field",
 ])
 def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corruption):
     monkeypatch.chdir(tmp_path)
@@ -98,6 +152,9 @@ def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corrupt
         torch.save({"format": "skautoencoder-model", "payload": Evil()}, bad)
     elif corruption == "plain pickle":
         bad.write_bytes(pickle.dumps(Autoencoder(**SMALL).fit(X)))
+    elif corruption == "joblib":
+        joblib = pytest.importorskip("joblib")
+        joblib.dump(Autoencoder(**SMALL).fit(X), bad)
     else:
         if corruption == "wrong tag":
             payload["format"] = "something-else"
@@ -109,15 +166,60 @@ def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corrupt
             payload["params"] = payload["params"].replace('"alpha"', '"beta_x"')
         elif corruption == "invalid parameter":
             payload["params"] = payload["params"].replace('"learning_rate_init": 0.001', '"learning_rate_init": -1')
-        elif corruption == "wrong shape":
-            key = next(iter(payload["state_dict"]))
-            payload["state_dict"][key] = torch.zeros(2, 2)
-        elif corruption == "missing weight":
-            payload["state_dict"].pop(next(iter(payload["state_dict"])))
-        elif corruption == "nan weight":
-            key = next(iter(payload["state_dict"]))
-            payload["state_dict"][key] = torch.full_like(payload["state_dict"][key], float("nan"))
+        elif corruption == "state not json":
+            payload["state"] = "{not json"
+        elif corruption == "extra field":
+            payload["code"] = "os.system"
         torch.save(payload, bad)
-    with pytest.raises(ValueError, match="skautoencoder model"):
+    with pytest.raises(ValueError, match="skautoencoder model") as info:
         skautoencoder.load(bad)
+    message = str(info.value)
+    assert "weights_only" not in message and "will likely succeed" not in message  # torch's advice
+    if corruption in ("random bytes", "plain pickle", "joblib"):
+        assert "is not a skautoencoder model file: it is not" in message
     assert not (tmp_path / "PWNED_BY_PICKLE").exists()
+
+
+def test_file_of_another_version_warns(tmp_path):
+    path, payload = _saved(tmp_path)
+    payload["versions"] = payload["versions"].replace(torch.__version__, "1.0.0")
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.warns(UserWarning, match="torch 1.0.0"):
+        loaded = skautoencoder.load(tmp_path / "old.pt")
+    np.testing.assert_array_equal(loaded.transform(X), skautoencoder.load(path).transform(X))
+
+
+@pytest.mark.parametrize("device, message", [
+    ("gpu", "not a valid torch device"),
+    (3, "must be a str or torch.device"),
+    pytest.param("cuda", "CUDA is not available",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="needs a CPU-only machine")),
+    pytest.param("mps", "MPS is not available", marks=pytest.mark.skipif(
+        torch.backends.mps.is_available(), reason="needs a machine without MPS")),
+])
+def test_load_device_argument_is_validated_apart_from_the_file(tmp_path, device, message):
+    path, _ = _saved(tmp_path)
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        skautoencoder.load(path, device=device)
+    assert "model" not in str(info.value)  # about the argument, not the file
+
+
+@pytest.mark.parametrize("device", ["xpu", "mps"])
+def test_unavailable_device_is_a_clear_error_at_fit(device):
+    if (device == "mps" and torch.backends.mps.is_available()) or (
+            device == "xpu" and hasattr(torch, "xpu") and torch.xpu.is_available()):
+        pytest.skip(f"{device} is available here")
+    with pytest.raises(ValueError, match=f"{device.upper()} is not available"):
+        Autoencoder(**SMALL, device=device).fit(X)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the CPU-only fallback")
+def test_unpickling_and_loading_share_the_device_fallback(tmp_path):
+    model = Autoencoder(**SMALL).fit(X)
+    model.device_ = torch.device("cuda:1")  # as if trained on a second GPU
+    model.save(tmp_path / "gpu.pt")
+    blob = pickle.dumps(model)
+    for restore in (lambda: skautoencoder.load(tmp_path / "gpu.pt"), lambda: pickle.loads(blob)):
+        with pytest.warns(UserWarning, match=r"trained on cuda:1, which is not available here; it was loaded on cpu"):
+            restored = restore()
+        assert restored.device_ == torch.device("cpu")

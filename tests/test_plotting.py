@@ -72,7 +72,7 @@ def test_missing_matplotlib_names_the_plot_extra(monkeypatch, make):
 def test_loss_curve_draws_the_history(plt, ae2):
     display = LossCurveDisplay.from_estimator(ae2)
     assert display.figure_ is display.ax_.figure
-    assert len(ae2.validation_scores_) == len(ae2.loss_curve_) == ae2.n_iter_
+    assert len(ae2.validation_loss_curve_) == len(ae2.loss_curve_) == ae2.n_iter_
     lines = display.ax_.get_lines()
     assert lines == [display.line_, display.validation_line_, display.best_marker_]
 
@@ -80,12 +80,12 @@ def test_loss_curve_draws_the_history(plt, ae2):
     np.testing.assert_array_equal(display.line_.get_xdata(), epochs)
     np.testing.assert_array_equal(display.line_.get_ydata(), ae2.loss_curve_)
     np.testing.assert_array_equal(display.validation_line_.get_xdata(), epochs)
-    np.testing.assert_array_equal(display.validation_line_.get_ydata(), ae2.validation_scores_)
+    np.testing.assert_array_equal(display.validation_line_.get_ydata(), ae2.validation_loss_curve_)
 
-    best = int(np.argmin(ae2.validation_scores_))
+    best = int(np.argmin(ae2.validation_loss_curve_))
     np.testing.assert_array_equal(display.best_marker_.get_xdata(), [best + 1])
-    np.testing.assert_array_equal(display.best_marker_.get_ydata(), [min(ae2.validation_scores_)])
-    assert min(ae2.validation_scores_) == pytest.approx(ae2.best_loss_)
+    np.testing.assert_array_equal(display.best_marker_.get_ydata(), [min(ae2.validation_loss_curve_)])
+    assert min(ae2.validation_loss_curve_) == pytest.approx(ae2.best_loss_)
 
     legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
     assert legend == ["training loss", "validation loss", f"best validation (epoch {best + 1})"]
@@ -96,13 +96,26 @@ def test_loss_curve_draws_the_history(plt, ae2):
 
 def test_loss_curve_without_validation(plt, digits):
     ae = Autoencoder(2, early_stopping=False, **SMALL).fit(digits[0])
-    assert ae.validation_scores_ == []
+    assert ae.validation_loss_curve_ == []
     display = LossCurveDisplay.from_estimator(ae, name="no early stopping", log_scale=True)
     assert display.validation_line_ is None and display.best_marker_ is None
     assert display.ax_.get_lines() == [display.line_]
     np.testing.assert_array_equal(display.line_.get_ydata(), ae.loss_curve_)
     assert display.ax_.get_title() == "no early stopping"
     assert display.ax_.get_yscale() == "log"
+
+
+def test_loss_curve_accepts_a_pipeline_and_counts_whole_epochs(plt, digits):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), Autoencoder(2, **SMALL)).fit(digits[0])
+    display = LossCurveDisplay.from_estimator(pipe)
+    assert display.line_.get_ydata().tolist() == pipe[-1].loss_curve_
+    assert display.ax_.get_title() == "Autoencoder"
+    display.figure_.canvas.draw()
+    ticks = [t for t in display.ax_.get_xticks() if display.ax_.get_xlim()[0] <= t <= display.ax_.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
 
 
 def test_loss_curve_after_partial_fit(plt, digits):
@@ -117,7 +130,7 @@ def test_loss_curve_after_partial_fit(plt, digits):
 
 def test_loss_curve_on_given_axes_with_kwargs(plt):
     fig, (left, right) = plt.subplots(1, 2)
-    display = LossCurveDisplay(loss_curve=[3.0, 2.0, 1.5], validation_scores=[2.5, 2.6, 2.7], name="given")
+    display = LossCurveDisplay(loss_curve=[3.0, 2.0, 1.5], validation_loss_curve=[2.5, 2.6, 2.7], name="given")
     returned = display.plot(ax=right, line_kwargs={"color": "red"}, validation_line_kwargs={"linestyle": ":"})
     assert returned is display
     assert display.ax_ is right and display.figure_ is fig

@@ -8,7 +8,15 @@ import torch
 
 import skautoencoder.nn
 
-from skautoencoder.nn import DivergenceError, Trainer, build_mlp_autoencoder, reconstruction_loss, reset_parameters
+from skautoencoder.nn import (
+    DivergenceError,
+    History,
+    Trainer,
+    build_mlp_autoencoder,
+    reconstruction_loss,
+    reset_parameters,
+)
+from skautoencoder.nn.steps import FusedAdam, PlainMSEStep, forward_stack, linear_stack, make_step, plain_mse_loss
 
 
 def mse(module, X, generator):
@@ -38,35 +46,39 @@ def test_nn_imports_neither_sklearn_nor_the_estimators():
 def test_early_stopping_restores_the_best_validation_weights():
     trainer, X = make(learning_rate=3e-2)
     train_rows, val_rows = torch.arange(0, 250), torch.arange(250, 300)
-    status = trainer.fit(X, train_rows, val_rows, max_epochs=60, tol=0.0, n_iter_no_change=3)
+    history = History()
+    status, best_loss = trainer.fit(X, history, train_rows, val_rows, max_epochs=60, tol=0.0, n_iter_no_change=3)
     assert status in ("converged", "max_iter")
-    best = min(trainer.validation_scores)
-    assert trainer.best_loss == best
+    best = min(history.validation_loss_curve)
+    assert best_loss == best
     assert trainer.evaluate(X, val_rows) == pytest.approx(best, rel=1e-5)
 
 
 def test_without_validation_the_training_loss_is_monitored():
     trainer, X = make()
-    status = trainer.fit(X, max_epochs=500, tol=1e-2, n_iter_no_change=2)
-    assert status == "converged" and trainer.validation_scores == []
-    assert trainer.n_iter == len(trainer.loss_curve) < 500
-    assert trainer.best_loss == min(trainer.loss_curve)
+    history = History()
+    status, best_loss = trainer.fit(X, history, max_epochs=500, tol=1e-2, n_iter_no_change=2)
+    assert status == "converged" and history.validation_loss_curve == []
+    assert history.n_iter == len(history.loss_curve) < 500
+    assert best_loss == min(history.loss_curve)
 
 
 def test_same_generator_seed_same_training():
     a, X = make(seed=1)
     b, _ = make(seed=1)
-    a.fit(X, max_epochs=3)
-    b.fit(X, max_epochs=3)
-    assert a.loss_curve == b.loss_curve
+    history_a, history_b = History(), History()
+    a.fit(X, history_a, max_epochs=3)
+    b.fit(X, history_b, max_epochs=3)
+    assert history_a.loss_curve == history_b.loss_curve
 
 
 def test_divergence_restores_last_finite_weights():
     trainer, X = make(learning_rate=1e3, optimizer="sgd")
+    history = History()
     with pytest.raises(DivergenceError, match="epoch") as info:
-        trainer.fit(X * 1e3, max_epochs=50)
+        trainer.fit(X * 1e3, history, max_epochs=50)
     assert all(torch.isfinite(p).all() for p in trainer.module.parameters())
-    assert info.value.epoch == trainer.n_iter + 1
+    assert info.value.epoch == history.n_iter + 1
 
 
 def test_keyboard_interrupt_keeps_last_complete_epoch():
@@ -79,11 +91,14 @@ def test_keyboard_interrupt_keeps_last_complete_epoch():
             raise KeyboardInterrupt
         return mse(module, batch, generator)
 
-    trainer.loss_fn = interrupting
+    g = torch.Generator().manual_seed(0)
+    module = reset_parameters(build_mlp_autoencoder(6, (16,), 2), g)
+    trainer = Trainer(module, interrupting, generator=trainer.generator, batch_size=32)
     reference, _ = make()
-    reference.fit(X, max_epochs=3, tol=0.0, n_iter_no_change=100)
-    assert trainer.fit(X, max_epochs=10) == "interrupted"
-    assert trainer.n_iter == 3
+    reference.fit(X, History(), max_epochs=3, tol=0.0, n_iter_no_change=100)
+    history = History()
+    assert trainer.fit(X, history, max_epochs=10)[0] == "interrupted"
+    assert history.n_iter == 3
     for p, q in zip(trainer.module.parameters(), reference.module.parameters()):
         torch.testing.assert_close(p, q)
 
@@ -136,8 +151,9 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
     import sys as _sys
 
     trainer, X = make(verbose=1)
-    trainer.fit(X, max_epochs=3, tol=0.0, n_iter_no_change=10)
-    assert len(capsys.readouterr().out.strip().splitlines()) == 3  # not a terminal: lines
+    trainer.fit(X, History(), max_epochs=3, tol=0.0, n_iter_no_change=10)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 1", "Epoch 2", "Epoch 3", "Reached max_iter at epoch 3."]
     bars = []
     real = tqdm.auto.tqdm
 
@@ -147,31 +163,28 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
 
     monkeypatch.setattr(tqdm.auto, "tqdm", spy)
     monkeypatch.setattr(_sys.stdout, "isatty", lambda: True, raising=False)
-    trainer.fit(X, max_epochs=4, tol=0.0, n_iter_no_change=10)
-    assert len(bars) == 1 and bars[0].n == 4
+    trainer.fit(X, History(), max_epochs=4, tol=0.0, n_iter_no_change=10)
+    assert len(bars) == 1 and bars[0].n == 4 and bars[0].leave
     assert "Epoch" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu"])
 @pytest.mark.parametrize("optimizer, weight_decay", [("adam", 0.0), ("adam", 1e-3), ("adamw", 1e-2), ("sgd", 0.0)])
 def test_hand_written_mse_step_is_bitwise_the_autograd_step(activation, optimizer, weight_decay, monkeypatch):
-    # mse=True may take the hand-written forward/backward and the direct fused Adam call;
+    # plain_mse_loss may take the hand-written forward/backward and the direct fused Adam call;
     # the weights must be exactly those of the autograd loop (ragged last batch included)
-    from skautoencoder.nn import fastpath
-
     calls = []
-    monkeypatch.setattr(fastpath.MSEStep, "__call__", lambda self, x, call=fastpath.MSEStep.__call__:
+    monkeypatch.setattr(PlainMSEStep, "__call__", lambda self, x, call=PlainMSEStep.__call__:
                         calls.append(1) or call(self, x))
     weights = []
-    for fast in (False, True):
+    for loss in (mse, plain_mse_loss):
         g = torch.Generator().manual_seed(0)
         module = reset_parameters(build_mlp_autoencoder(7, (16, 8), 3, activation), g)
         X = torch.randn(301, 7, generator=g)
-        trainer = Trainer(module, mse, generator=g, batch_size=32, optimizer=optimizer,
-                          weight_decay=weight_decay, mse=fast)
+        trainer = Trainer(module, loss, generator=g, batch_size=32, optimizer=optimizer, weight_decay=weight_decay)
         for _ in range(3):
             trainer.train_epoch(X)
-        trainer.partial_fit(X[:50])
+        trainer.partial_fit(X[:50], History())
         weights.append([p.detach().clone() for p in module.parameters()])
     for slow, fast in zip(*weights):
         assert torch.equal(slow, fast)
@@ -179,9 +192,68 @@ def test_hand_written_mse_step_is_bitwise_the_autograd_step(activation, optimize
     assert bool(calls) == takes_fast_path
 
 
-def test_hand_written_inference_is_bitwise_encode():
-    from skautoencoder.nn.fastpath import forward_stack, linear_stack
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_fused_adam_is_bitwise_torch_adam_fused(decoupled):
+    """FusedAdam against torch.optim.Adam(fused=True).step() itself, and its state loads
+    into torch's optimiser and back."""
+    weights, states = [], []
+    for use_torch in (True, False):
+        g = torch.Generator().manual_seed(0)
+        module = reset_parameters(build_mlp_autoencoder(7, (16,), 3), g)
+        X = torch.randn(64, 7, generator=g)
+        kwargs = dict(lr=1e-2, weight_decay=1e-2)
+        if use_torch:
+            cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+            optimizer = cls(module.parameters(), fused=True, **kwargs)
+        else:
+            optimizer = FusedAdam(module.parameters(), decoupled=decoupled, **kwargs)
+        for _ in range(5):
+            optimizer.zero_grad()
+            mse(module, X, None).backward()
+            optimizer.step()
+        weights.append([p.detach().clone() for p in module.parameters()])
+        states.append(optimizer.state_dict())
+    for a, b in zip(*weights):
+        assert torch.equal(a, b)
+    for i, state in states[0]["state"].items():
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(state[key], states[1]["state"][i][key])
+    # the state of one loads into the other
+    module = reset_parameters(build_mlp_autoencoder(7, (16,), 3), torch.Generator().manual_seed(0))
+    torch.optim.Adam(module.parameters(), fused=True).load_state_dict(states[1])
+    FusedAdam(module.parameters()).load_state_dict(states[0])
 
+
+def test_fused_adam_falls_back_to_torch_optim_when_the_kernel_differs(monkeypatch):
+    weights = []
+    for broken in (False, True):
+        g = torch.Generator().manual_seed(0)
+        module = reset_parameters(build_mlp_autoencoder(7, (16,), 3), g)
+        X = torch.randn(64, 7, generator=g)
+        optimizer = FusedAdam(module.parameters(), lr=1e-2)
+        for i in range(4):
+            if broken and i == 2:  # a torch whose private kernel takes other arguments
+                monkeypatch.setattr(torch, "_fused_adam_", lambda *a, **k: (_ for _ in ()).throw(TypeError("sig")))
+            optimizer.zero_grad()
+            mse(module, X, None).backward()
+            optimizer.step()
+        assert (optimizer._fallback is not None) == broken
+        assert set(optimizer.state_dict()["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+        assert float(optimizer.state_dict()["state"][0]["step"]) == 4
+        weights.append([p.detach().clone() for p in module.parameters()])
+    for a, b in zip(*weights):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adam_is_not_offered_without_the_kernels(monkeypatch):
+    from skautoencoder.nn.training import make_optimizer
+
+    monkeypatch.delattr(torch, "_fused_adamw_")
+    module = build_mlp_autoencoder(4, (3,), 2)
+    assert isinstance(make_optimizer("adam", module.parameters(), 1e-3), torch.optim.Adam)
+
+
+def test_hand_written_inference_is_bitwise_encode():
     g = torch.Generator().manual_seed(0)
     module = reset_parameters(build_mlp_autoencoder(7, (16, 8), 3, "tanh"), g)
     X = torch.randn(100, 7, generator=g)
@@ -191,8 +263,6 @@ def test_hand_written_inference_is_bitwise_encode():
 
 
 def test_hand_written_step_refuses_what_it_would_get_wrong():
-    from skautoencoder.nn.fastpath import DirectAdam, MSEStep
-
     g = torch.Generator().manual_seed(0)
     cases = {
         "output activation": torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 4),
@@ -203,5 +273,8 @@ def test_hand_written_step_refuses_what_it_would_get_wrong():
         module = reset_parameters(module, g)
         if name == "frozen layer":
             module.encoder[0].weight.requires_grad_(False)
-        trainer = Trainer(module, mse, generator=g, mse=True)
-        assert MSEStep.of(module, DirectAdam.of(trainer.optimizer)) is None, name
+        trainer = Trainer(module, plain_mse_loss, generator=g)
+        assert not isinstance(trainer.step, PlainMSEStep), name
+    module = reset_parameters(build_mlp_autoencoder(4, (3,), 2), g)
+    assert isinstance(make_step(module, plain_mse_loss, FusedAdam(module.parameters())), PlainMSEStep)
+    assert not isinstance(make_step(module, mse, FusedAdam(module.parameters())), PlainMSEStep)

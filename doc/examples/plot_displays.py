@@ -10,7 +10,7 @@ reach what it drew through its attributes (``ax_``, ``figure_``, the lines
 and images).
 
 - :class:`~skautoencoder.plotting.LossCurveDisplay`: ``loss_curve_`` and
-  ``validation_scores_``, per epoch;
+  ``validation_loss_curve_``, per epoch;
 - :class:`~skautoencoder.plotting.ReconstructionDisplay`: rows next to their
   reconstructions, as images or per feature;
 - :class:`~skautoencoder.plotting.LatentSpaceDisplay`: the codes in two

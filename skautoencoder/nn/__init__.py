@@ -1,4 +1,4 @@
-"""Pure PyTorch parts of skautoencoder: modules, losses, corruption and the training loop.
+"""Pure PyTorch parts of skautoencoder: modules, losses, corruption, training steps and the loop.
 
 Nothing here imports scikit-learn; PyTorch users may use these directly.
 """
@@ -24,7 +24,16 @@ from .modules import (
     build_variational_autoencoder,
     reset_parameters,
 )
-from .training import OPTIMIZERS, DivergenceError, Trainer, make_optimizer, threads_pinned, torch_threads
+from .steps import FusedAdam, plain_mse_loss
+from .training import (
+    OPTIMIZERS,
+    DivergenceError,
+    History,
+    Trainer,
+    make_optimizer,
+    threads_pinned,
+    torch_threads,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -34,6 +43,8 @@ __all__ = [
     "RECONSTRUCTION_LOSSES",
     "AutoencoderModule",
     "DivergenceError",
+    "FusedAdam",
+    "History",
     "TopK",
     "Trainer",
     "VariationalModule",
@@ -47,6 +58,7 @@ __all__ = [
     "l1_sparsity",
     "make_optimizer",
     "negative_log_likelihood",
+    "plain_mse_loss",
     "reconstruction_loss",
     "reset_parameters",
     "threads_pinned",

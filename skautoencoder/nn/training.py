@@ -1,14 +1,15 @@
 """The training loop shared by every autoencoder of the package.
 
-Pure PyTorch. Data stay one in-memory tensor (or any object that ``take`` can
-cut rows from); an epoch walks a seeded permutation of row indices in batches,
-with no ``DataLoader``. Losses are accumulated on the device and read once per
-epoch, so the host never waits on the device inside an epoch.
+Pure PyTorch. Data stay one in-memory tensor (or any object that ``get_batch``
+can cut rows from); an epoch walks a seeded permutation of row indices in
+batches, with no ``DataLoader``, calling ``step(batch)`` once per batch
+(:mod:`skautoencoder.nn.steps`). Losses are accumulated on the device and read
+once per epoch, so the host never waits on the device inside an epoch.
 
-:class:`Trainer` owns the optimiser and the history (``loss_curve``,
-``validation_scores``, ``best_loss``, ``n_iter``), so that calling
-:meth:`Trainer.fit` again, or :meth:`Trainer.train_epoch` once per chunk,
-continues where the previous call stopped.
+:class:`Trainer` owns the module's optimiser; the record of what training did
+is a :class:`History` that the caller owns and passes in, so that calling
+:meth:`Trainer.fit` again, or :meth:`Trainer.partial_fit` once per chunk,
+continues it.
 """
 
 import contextlib
@@ -19,11 +20,12 @@ import time
 
 import torch
 
-from .fastpath import DirectAdam, MSEStep
+from .steps import FusedAdam, make_step
 
 __all__ = [
     "OPTIMIZERS",
     "DivergenceError",
+    "History",
     "Trainer",
     "make_optimizer",
     "threads_pinned",
@@ -39,7 +41,7 @@ class DivergenceError(FloatingPointError):
     Attributes
     ----------
     epoch : int
-        The epoch (1-based, counted over the trainer's life) whose loss was not finite.
+        The epoch (1-based, counted over the history) whose loss was not finite.
     loss : float
         That epoch's loss (``nan`` or ``inf``, or finite when only the
         weights became non-finite).
@@ -56,12 +58,14 @@ class DivergenceError(FloatingPointError):
 
 
 def make_optimizer(name, params, learning_rate, weight_decay=0.0):
-    """A torch optimiser by name, using the fastest implementation available.
+    """An optimiser by name, using the fastest implementation available.
 
     Parameters
     ----------
     name : {"adam", "adamw", "rmsprop", "sgd"}
-        ``"sgd"`` uses Nesterov momentum 0.9, like scikit-learn's MLP.
+        ``"adam"`` and ``"adamw"`` give a :class:`~skautoencoder.nn.steps.FusedAdam`
+        where torch has the fused kernels (a ``torch.optim`` optimiser
+        otherwise); ``"sgd"`` uses Nesterov momentum 0.9, like scikit-learn's MLP.
     params : iterable of torch.nn.Parameter
     learning_rate : float
     weight_decay : float, default=0.0
@@ -69,16 +73,16 @@ def make_optimizer(name, params, learning_rate, weight_decay=0.0):
 
     Returns
     -------
-    optimizer : torch.optim.Optimizer
+    optimizer : FusedAdam or torch.optim.Optimizer
+        Both have ``step()``, ``zero_grad()``, ``state_dict()`` and ``load_state_dict()``.
     """
     params = list(params)
     kwargs = {"lr": learning_rate, "weight_decay": weight_decay}
     if name in ("adam", "adamw"):
+        if FusedAdam.available(params):
+            return FusedAdam(params, decoupled=name == "adamw", **kwargs)
         cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
-        try:  # fused kernels exist on CPU since torch 2.4, on CUDA since 2.0
-            return cls(params, fused=True, **kwargs)
-        except (RuntimeError, TypeError, ValueError):
-            return cls(params, foreach=True, **kwargs)
+        return cls(params, foreach=True, **kwargs)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, foreach=True, **kwargs)
     if name == "sgd":
@@ -99,8 +103,7 @@ def torch_threads(n_threads):
 
     This is also the user's way to choose the thread count of the
     skautoencoder estimators: inside ``with torch_threads(n):`` they use
-    exactly ``n`` threads, instead of their default (one thread for small
-    batches, torch's setting otherwise).
+    exactly ``n`` threads instead of choosing a count themselves.
 
     Examples
     --------
@@ -138,11 +141,32 @@ def _progress_bar(total):
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="epoch", leave=False)
+    return tqdm(total=total, unit="epoch")
 
 
-def _take_rows(X, rows):
+def _index_rows(X, rows):
     return X if rows is None else X.index_select(0, rows)
+
+
+class History:
+    """What training did, epoch by epoch; owned by the caller and extended by :class:`Trainer`.
+
+    Parameters
+    ----------
+    loss_curve : list of float, optional
+        Mean training loss of each epoch so far (the list is extended in place).
+    validation_loss_curve : list of float, optional
+        Validation loss of each epoch that had validation rows (extended in place).
+    """
+
+    def __init__(self, loss_curve=None, validation_loss_curve=None):
+        self.loss_curve = [] if loss_curve is None else loss_curve
+        self.validation_loss_curve = [] if validation_loss_curve is None else validation_loss_curve
+
+    @property
+    def n_iter(self):
+        """Number of epochs recorded."""
+        return len(self.loss_curve)
 
 
 class Trainer:
@@ -154,9 +178,14 @@ class Trainer:
     loss_fn : callable
         ``loss_fn(module, batch, generator) -> scalar tensor``. During training
         ``generator`` is the trainer's; during evaluation it is ``None``, which
-        asks for a deterministic loss (no corruption, no sampling).
+        asks for a deterministic loss (no corruption, no sampling). Pass
+        :func:`~skautoencoder.nn.steps.plain_mse_loss` itself for the plain
+        MSE: the trainer then runs its hand-written step where the module allows.
     optimizer : str, default="adam"
         Name for :func:`make_optimizer`.
+    optimizer_state : list of dict, optional
+        :meth:`optimizer_state` of an earlier trainer with the same optimiser
+        over the same parameters, to continue its run (moments, step counts).
     learning_rate : float, default=1e-3
     weight_decay : float, default=0.0
     batch_size : int, default=256
@@ -165,28 +194,21 @@ class Trainer:
     generator : torch.Generator, optional
         Source of the permutations and of whatever ``loss_fn`` draws. Must live
         on the data's device.
-    take : callable, optional
-        ``take(X, rows) -> dense batch tensor``; defaults to
+    get_batch : callable, optional
+        ``get_batch(X, rows) -> dense batch tensor``; defaults to
         ``X.index_select(0, rows)``. Lets ``X`` be e.g. a sparse matrix that is
         densified one batch at a time.
     eval_batch_size : int, default=4096
         Rows per forward pass when evaluating.
     verbose : int, default=0
-        When positive, report each epoch of :meth:`fit`: a progress bar when
-        ``tqdm`` is installed and standard output is a terminal, otherwise
-        one printed line (loss, validation loss, time).
-    mse : bool, default=False
-        A promise that ``loss_fn(module, batch, generator)`` is exactly
-        ``mse_loss(module(batch), batch)`` and draws nothing from
-        ``generator``. With a fused Adam and a ``module`` made of linear
-        layers and ReLU, tanh, sigmoid or identity activations, training then
-        runs a hand-written backward pass: the same operations, bitwise the
-        same weights, several times less per-step overhead (small batches).
+        When positive, report each epoch of :meth:`fit` (a progress bar when
+        ``tqdm`` is installed and standard output is a terminal, otherwise one
+        printed line) and how training ended.
     """
 
-    def __init__(self, module, loss_fn, *, optimizer="adam", learning_rate=1e-3,
+    def __init__(self, module, loss_fn, *, optimizer="adam", optimizer_state=None, learning_rate=1e-3,
                  weight_decay=0.0, batch_size=256, shuffle=True, generator=None,
-                 take=None, eval_batch_size=4096, verbose=0, mse=False):
+                 get_batch=None, eval_batch_size=4096, verbose=0):
         self.module = module
         self.loss_fn = loss_fn
         self.optimizer_name = optimizer
@@ -195,16 +217,14 @@ class Trainer:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
-        self.take = take or _take_rows
+        self.get_batch = get_batch or _index_rows
         self.eval_batch_size = eval_batch_size
         self.verbose = verbose
-        self.mse = mse
-        self.optimizer = make_optimizer(optimizer, module.parameters(), learning_rate, weight_decay)
-        self.loss_curve = []
-        self.validation_scores = []
-        self.best_loss = math.inf
-        self.n_iter = 0
-        self._best_state = None
+        self.reset_optimizer()
+        if optimizer_state is not None:
+            full = self.optimizer.state_dict()
+            full["state"] = {i: dict(s) for i, s in enumerate(optimizer_state) if s is not None}
+            self.optimizer.load_state_dict(full)
 
     # -- weights ---------------------------------------------------------
     def _snapshot(self, into=None):
@@ -226,72 +246,61 @@ class Trainer:
         self.optimizer = make_optimizer(
             self.optimizer_name, self.module.parameters(), self.learning_rate, self.weight_decay
         )
+        self.step = make_step(self.module, self.loss_fn, self.optimizer, self.generator)
+
+    def optimizer_state(self):
+        """The optimiser's state per parameter of the module, in order (None where it has
+        none yet): what ``optimizer_state`` takes to continue (tensors shared, not copied)."""
+        state = self.optimizer.state_dict()["state"]
+        return [state.get(i) for i in range(len(list(self.module.parameters())))]
 
     # -- one pass --------------------------------------------------------
-    def _n_rows(self, X, rows):
-        return X.shape[0] if rows is None else rows.shape[0]
+    def module_device(self):
+        """The device of the module's first parameter."""
+        return next(self.module.parameters()).device
 
     def train_epoch(self, X, rows=None):
-        """One pass over the rows ``rows`` of ``X`` (all rows if None).
+        """One pass over the rows ``rows`` of ``X`` (all rows if None), one ``step`` a batch.
 
         Returns the mean training loss of the pass, as a float; this is the
         only point at which the host waits for the device. Does not touch the
         history: :meth:`fit` and :meth:`partial_fit` do.
         """
-        n = self._n_rows(X, rows)
+        n = X.shape[0] if rows is None else rows.shape[0]
         device = self.module_device()
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator, device=device)
             order = order if rows is None else rows[order]
         else:
             order = torch.arange(n, device=device) if rows is None else rows
-        module, optimizer, loss_fn, take = self.module, self.optimizer, self.loss_fn, self.take
-        generator, bs = self.generator, self.batch_size
-        module.train()
+        step, get_batch, batch_size = self.step, self.get_batch, self.batch_size
+        self.module.train()
         total = torch.zeros((), device=device)
-        adam = DirectAdam.of(optimizer)
-        step = MSEStep.of(module, adam) if self.mse else None
-        if step is not None:
-            with torch.no_grad():
-                for start in range(0, n, bs):
-                    idx = order[start:start + bs]
-                    total.add_(step(take(X, idx)), alpha=idx.shape[0])
-            return total.item() / max(n, 1)
-        zero_grad = adam.zero_grad if adam is not None else lambda: optimizer.zero_grad(set_to_none=True)
-        step = adam.step if adam is not None else optimizer.step
-        for start in range(0, n, bs):
-            idx = order[start:start + bs]
-            loss = loss_fn(module, take(X, idx), generator)
-            zero_grad()
-            loss.backward()
-            step()
-            total.add_(loss.detach(), alpha=idx.shape[0])
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            total.add_(step(get_batch(X, idx)), alpha=idx.shape[0])
         return total.item() / max(n, 1)
 
     @torch.no_grad()
     def evaluate(self, X, rows=None):
         """Mean deterministic loss (``generator=None``) over rows of ``X``."""
-        n = self._n_rows(X, rows)
+        n = X.shape[0] if rows is None else rows.shape[0]
         device = self.module_device()
         self.module.eval()
         total = torch.zeros((), device=device)
         for start in range(0, n, self.eval_batch_size):
             stop = min(start + self.eval_batch_size, n)
             idx = torch.arange(start, stop, device=device) if rows is None else rows[start:stop]
-            total += self.loss_fn(self.module, self.take(X, idx), None) * (stop - start)
+            total += self.loss_fn(self.module, self.get_batch(X, idx), None) * (stop - start)
         self.module.train()
         return total.item() / max(n, 1)
-
-    def module_device(self):
-        """The device of the module's first parameter."""
-        return next(self.module.parameters()).device
 
     # -- loops -----------------------------------------------------------
     def _weights_finite(self):
         return bool(torch.stack([torch.isfinite(p).all() for p in self.module.parameters()]).all())
 
-    def partial_fit(self, X):
-        """One epoch over all of ``X``, recorded in the history.
+    def partial_fit(self, X, history):
+        """One epoch over all of ``X``, recorded in ``history``.
 
         Returns
         -------
@@ -306,6 +315,7 @@ class Trainer:
             pass are restored and the optimiser state is reset.
         """
         before = self._snapshot()
+        start = time.perf_counter()
         try:
             loss = self.train_epoch(X)
         except KeyboardInterrupt:
@@ -315,19 +325,19 @@ class Trainer:
         if not (math.isfinite(loss) and self._weights_finite()):
             self._restore(before)
             self.reset_optimizer()
-            raise DivergenceError(self.n_iter + 1, loss)
-        self.n_iter += 1
-        self.loss_curve.append(loss)
-        self.best_loss = min(self.loss_curve)
+            raise DivergenceError(history.n_iter + 1, loss)
+        history.loss_curve.append(loss)
+        if self.verbose:
+            print(f"Epoch {history.n_iter}: loss: {loss:.6g}, time: {time.perf_counter() - start:.3f}s",
+                  flush=True)
         return "epoch"
 
-    def fit(self, X, train_rows=None, validation_rows=None, *, max_epochs=200, tol=1e-4,
+    def fit(self, X, history, train_rows=None, validation_rows=None, *, max_epochs=200, tol=1e-4,
             n_iter_no_change=10):
         """Train for at most ``max_epochs`` epochs, stopping when the loss stalls.
 
         The monitored loss is the validation loss when ``validation_rows`` is
-        given (and non-empty), the training loss otherwise; ``best_loss``
-        becomes the best monitored loss of this call. Training stops when
+        given (and non-empty), the training loss otherwise. Training stops when
         it has not improved by at least ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs (scikit-learn MLP's rule).
         With validation rows, the weights of the best validation epoch are
@@ -338,6 +348,8 @@ class Trainer:
         status : {"converged", "max_iter", "interrupted"}
             ``"interrupted"`` after a ``KeyboardInterrupt``: the best weights
             (validation) or those of the last complete epoch are restored.
+        best_loss : float
+            The best monitored loss of this call.
 
         Raises
         ------
@@ -347,8 +359,8 @@ class Trainer:
         """
         monitor_validation = validation_rows is not None and validation_rows.shape[0] > 0
         last_good = self._snapshot()
-        best, no_improvement = math.inf, 0
-        self._best_state = None
+        best, best_epoch, no_improvement = math.inf, None, 0
+        best_state = None
         status = "max_iter"
         bar = _progress_bar(max_epochs) if self.verbose else None
         try:
@@ -359,23 +371,22 @@ class Trainer:
                 if not (math.isfinite(loss) and math.isfinite(current) and self._weights_finite()):
                     self._restore(last_good)
                     self.reset_optimizer()
-                    raise DivergenceError(self.n_iter + 1, current if math.isfinite(loss) else loss)
-                self.n_iter += 1
-                self.loss_curve.append(loss)
+                    raise DivergenceError(history.n_iter + 1, current if math.isfinite(loss) else loss)
+                history.loss_curve.append(loss)
                 if monitor_validation:
-                    self.validation_scores.append(current)
+                    history.validation_loss_curve.append(current)
                 no_improvement = no_improvement + 1 if current > best - tol else 0
                 if current < best:
-                    self.best_loss = best = current
+                    best, best_epoch = current, history.n_iter
                     if monitor_validation:
-                        self._best_state = self._snapshot(self._best_state)
+                        best_state = self._snapshot(best_state)
                 self._snapshot(last_good)
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss:.4g}", **({"val": f"{current:.4g}"} if monitor_validation else {}))
                     bar.update()
                 elif self.verbose:
                     val = f", validation loss: {current:.6g}" if monitor_validation else ""
-                    print(f"Epoch {self.n_iter}: loss: {loss:.6g}{val}, "
+                    print(f"Epoch {history.n_iter}: loss: {loss:.6g}{val}, "
                           f"time: {time.perf_counter() - start:.3f}s", flush=True)
                 if no_improvement > n_iter_no_change:
                     status = "converged"
@@ -387,6 +398,21 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
-        if monitor_validation and self._best_state is not None:
-            self._restore(self._best_state)
-        return status
+        if monitor_validation and best_state is not None:
+            self._restore(best_state)
+        if self.verbose:
+            self._report_end(status, history, best, best_epoch, monitor_validation, tol, n_iter_no_change)
+        return status, best
+
+    @staticmethod
+    def _report_end(status, history, best, best_epoch, monitor_validation, tol, n_iter_no_change):
+        what = "Validation loss" if monitor_validation else "Training loss"
+        if status == "converged":
+            print(f"{what} did not improve more than tol={tol} for {n_iter_no_change} consecutive "
+                  f"epochs. Stopping at epoch {history.n_iter}.", flush=True)
+        elif status == "interrupted":
+            print(f"Training interrupted at epoch {history.n_iter}.", flush=True)
+        else:
+            print(f"Reached max_iter at epoch {history.n_iter}.", flush=True)
+        if monitor_validation and best_epoch is not None:
+            print(f"Restored the weights of epoch {best_epoch} (validation loss {best:.6g}).", flush=True)

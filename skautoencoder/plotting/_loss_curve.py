@@ -12,7 +12,7 @@ class LossCurveDisplay:
     """Loss curves: the training loss and the validation loss of each epoch.
 
     Use :meth:`from_estimator` to plot the history of a fitted autoencoder
-    (its ``loss_curve_`` and ``validation_scores_``); all parameters are
+    (its ``loss_curve_`` and ``validation_loss_curve_``); all parameters are
     stored as attributes. Both curves are losses: lower is better.
 
     Parameters
@@ -20,7 +20,7 @@ class LossCurveDisplay:
     loss_curve : array-like of shape (n_epochs,)
         Mean training loss of each epoch.
 
-    validation_scores : array-like of shape (n_validation_epochs,), default=None
+    validation_loss_curve : array-like of shape (n_validation_epochs,), default=None
         Validation loss of each epoch; ``None`` or empty when the estimator
         trained without early stopping.
 
@@ -33,12 +33,12 @@ class LossCurveDisplay:
         The training loss curve.
 
     validation_line_ : matplotlib Line2D or None
-        The validation loss curve; ``None`` without validation scores.
+        The validation loss curve; ``None`` without validation losses.
 
     best_marker_ : matplotlib Line2D or None
         A marker on the lowest validation loss (the epoch whose weights an
         estimator with ``early_stopping=True`` keeps); ``None`` without
-        validation scores.
+        validation losses.
 
     ax_ : matplotlib Axes
         Axes with the curves.
@@ -54,7 +54,7 @@ class LossCurveDisplay:
     Notes
     -----
     Epochs are numbered from 1 on the x-axis, for both curves. Each call of
-    ``fit`` with ``early_stopping=True`` adds one validation score per epoch,
+    ``fit`` with ``early_stopping=True`` adds one validation loss per epoch,
     while ``partial_fit`` adds training losses only, so after mixing the two
     the curves have different lengths and their epochs are not aligned.
 
@@ -74,7 +74,7 @@ class LossCurveDisplay:
     Or from a history recorded elsewhere:
 
     >>> display = LossCurveDisplay(loss_curve=[0.08, 0.05, 0.04],
-    ...                            validation_scores=[0.07, 0.05, 0.045])
+    ...                            validation_loss_curve=[0.07, 0.05, 0.045])
     >>> display.plot()
     <...LossCurveDisplay object at ...>
     >>> display.line_.get_ydata()
@@ -82,9 +82,9 @@ class LossCurveDisplay:
     >>> plt.close(display.figure_)
     """
 
-    def __init__(self, *, loss_curve, validation_scores=None, name=None):
+    def __init__(self, *, loss_curve, validation_loss_curve=None, name=None):
         self.loss_curve = loss_curve
-        self.validation_scores = validation_scores
+        self.validation_loss_curve = validation_loss_curve
         self.name = name
 
     def plot(self, ax=None, *, name=None, line_kwargs=None, validation_line_kwargs=None, log_scale=False):
@@ -117,7 +117,7 @@ class LossCurveDisplay:
         self.ax_, self.figure_ = axes_and_figure(ax, f"{type(self).__name__}.plot")
         name = self.name if name is None else name
         loss = np.asarray(self.loss_curve, dtype=float).ravel()
-        validation = self.validation_scores
+        validation = self.validation_loss_curve
         validation = None if validation is None else np.asarray(validation, dtype=float).ravel()
 
         kwargs = {"label": "training loss", **(line_kwargs or {})}
@@ -133,6 +133,7 @@ class LossCurveDisplay:
             )
         if log_scale:
             self.ax_.set_yscale("log")
+        self.ax_.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
         self.ax_.set_xlabel("epoch")
         self.ax_.set_ylabel("loss")
         if name is not None:
@@ -148,10 +149,10 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimator : estimator instance
-            A fitted autoencoder of this package, or any estimator whose
-            ``loss_curve_`` (and, optionally, ``validation_scores_``) hold
-            losses per epoch. (Not scikit-learn's MLP estimators: their
-            ``validation_scores_`` are scores, higher is better.)
+            A fitted autoencoder of this package, a
+            :class:`~sklearn.pipeline.Pipeline` ending in one, or any
+            estimator whose ``loss_curve_`` (and, optionally,
+            ``validation_loss_curve_``) hold losses per epoch.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; ``None`` creates a new figure.
@@ -188,11 +189,14 @@ class LossCurveDisplay:
         True
         >>> plt.close(display.figure_)
         """
+        if hasattr(estimator, "steps"):  # a pipeline: the history is its final step's
+            estimator = estimator.steps[-1][1]
+        name = estimator_name(estimator, name)
         check_is_fitted(estimator, "loss_curve_")
         display = cls(
             loss_curve=estimator.loss_curve_,
-            validation_scores=getattr(estimator, "validation_scores_", None),
-            name=estimator_name(estimator, name),
+            validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
+            name=name,
         )
         return display.plot(ax=ax, line_kwargs=line_kwargs, validation_line_kwargs=validation_line_kwargs,
                             log_scale=log_scale)

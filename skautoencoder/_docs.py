@@ -1,0 +1,208 @@
+"""The sections of documentation every estimator shares, written once.
+
+:func:`fill_doc` puts them into a variant's docstring, so that six docstrings
+do not repeat (and drift from) one text.
+"""
+
+import inspect
+import re
+
+__all__ = ["fill_doc"]
+
+# Shared sections of the variants' docstrings, filled in by ``fill_doc``.
+_SHARED_DOCS = {
+    "shared_parameters": """    n_components : int or float, default=8
+        Dimension of the latent space (the width of the code layer). A float
+        in (0, 1) chooses it as :class:`~sklearn.decomposition.PCA` does: the
+        network is trained with an ordered latent space (see ``ordered``) of
+        ``min(n_features, hidden_layer_sizes[-1], 128)`` units (without
+        hidden layers, ``min(n_features, 128)``), and then cut to the
+        smallest number of units whose reconstruction R² on held-out rows
+        (a ``validation_fraction`` split, made for this even without early
+        stopping; all rows when it would hold fewer than 20) reaches that
+        fraction; the result is ``n_components_``. When no size reaches it,
+        a warning says so and every unit is kept.
+
+    hidden_layer_sizes : int or tuple of int, default=(128, 64)
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder mirrors them. ``()`` gives a linear autoencoder.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', \
+'elu', 'gelu'}, default='relu'
+        Activation of the hidden layers. The code layer is linear.
+
+    loss : {'mse', 'bce'}, default='mse'
+        Reconstruction loss. ``'bce'`` (binary cross-entropy) needs data in
+        [0, 1] and gives a sigmoid output layer.
+
+    optimizer : {'adam', 'adamw', 'rmsprop', 'sgd'}, default='adam'
+        Optimiser; ``'sgd'`` uses Nesterov momentum 0.9.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate of the optimiser.
+
+    alpha : float, default=0.0
+        L2 penalty (weight decay; decoupled for ``'adamw'``).
+
+    batch_size : int or 'auto', default='auto'
+        Rows per training step. ``'auto'`` is ``n_train // 32`` clipped to
+        [32, 256] (and to ``n_train``), ``n_train`` being the number of
+        training rows: at least about 32 steps per epoch on small data,
+        batches of 256 from 8,192 rows on. An int is clipped to the number of
+        training rows.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training rows).
+
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+
+    n_iter_no_change : int, default=10
+        Training stops once the monitored loss (the validation loss with
+        ``early_stopping=True``, the training loss otherwise) has not improved
+        by ``tol`` for more than this many consecutive epochs.
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows, monitor their loss, and
+        restore the weights of the best validation epoch at the end. With too
+        few rows to hold any out, the training loss is monitored instead.
+
+    validation_fraction : float, default=0.1
+        Fraction of rows held out when ``early_stopping=True``.
+
+    shuffle : bool, default=True
+        Visit the rows in a new random order every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split, the batch
+        order and any noise, through torch generators local to the estimator:
+        torch's global random state is never used, and numpy's only when
+        ``random_state=None`` (as everywhere in scikit-learn). Pass an int for
+        reproducible results across calls.
+
+    verbose : int or bool, default=0
+        Report training progress: one printed line per epoch (training loss,
+        validation loss, time), or a progress bar when ``tqdm`` is installed
+        and standard output is a terminal. Nothing at 0.
+
+    warm_start : bool, default=False
+        When the estimator is already fitted, let :meth:`fit` continue from
+        the current weights and optimiser state instead of starting anew.
+
+    contamination : 'auto' or float, default='auto'
+        Sets ``offset_``, the threshold of :meth:`predict`. A float in
+        (0, 0.5] is the expected proportion of outliers in the training data:
+        ``offset_`` is that percentile of the training scores. ``'auto'``
+        assumes no rate: a row is an outlier when its score falls below Tukey's
+        lower fence of the training scores, ``Q1 - 1.5 * (Q3 - Q1)``.
+
+    device : str or torch.device, default='auto'
+        Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
+        ``'auto'`` picks CUDA when available. A device that is not available
+        is an error at :meth:`fit`; a fitted model unpickled or loaded where
+        its device is missing moves to CUDA or the CPU with a warning. The
+        number of CPU threads is described in the scaling guide.
+
+    missing : {'zero', 'mask'}, default='zero'
+        What an entry that is not there means. ``'zero'``: the unstored
+        entries of a sparse ``X`` are zeros, and NaN is an error.
+        ``'mask'``: unstored entries of a sparse ``X`` and NaN entries of a
+        dense ``X`` are unobserved: they are fed to the encoder as zeros and
+        left out of the loss and of the scores (means over the observed
+        entries of each row), as in AutoRec-style recommenders. Predictions
+        for every entry come from ``inverse_transform(transform(X))``.
+
+    trim_fraction : float in [0, 1), default=0.0
+        Fraction of the rows of each training batch with the highest loss
+        that are left out of that batch's loss (a trimmed loss). Outliers in
+        the training data then barely shape the model, which makes it a
+        better outlier detector (measured in the outlier detection guide).
+        Validation losses and scores are not trimmed.
+
+    ordered : bool, default=False
+        Train an ordered latent space (nested dropout, Rippel et al., 2014):
+        each training row is reconstructed from its first ``k`` code units
+        only, ``k`` drawn from 1 to ``n_components`` with probability
+        proportional to ``1 / sqrt(k)``, so the model minimises a weighted
+        average over ``k`` of the loss of reconstructing from the first ``k``
+        units. The first ``k`` columns of :meth:`transform`
+        are then a good ``k``-dimensional code on their own, as with PCA
+        (decode them with the other columns set to zero), and
+        ``explained_variance_ratio_`` is set. Always on when ``n_components``
+        is a float.""",
+    "shared_attributes": """    n_components_ : int
+        Dimension of the latent space.
+
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        Only for an ordered latent space (``ordered=True`` or a float
+        ``n_components``): entry ``k`` is the reconstruction R² gained by
+        decoding from the first ``k + 1`` code units instead of the first
+        ``k`` (R² of no units: 0), measured on the held-out rows of
+        :meth:`fit` (its training rows when none are held out; the chunk in
+        :meth:`partial_fit`). Its cumulative sum is the R² of each
+        truncated code; R² is ``1 - SSE / SST`` over all entries, SST taken
+        around the column means of the training data, as PCA's ratios are
+        fractions of the total variance. Unlike PCA's, an entry can be
+        negative (a unit that a briefly trained network decodes badly).
+
+    module_ : torch.nn.Module
+        The trained network (:class:`skautoencoder.nn.AutoencoderModule`).
+
+    n_iter_ : int
+        Number of epochs run, over all calls to :meth:`fit` (with
+        ``warm_start``) and :meth:`partial_fit`.
+
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+
+    validation_loss_curve_ : list of float
+        Validation loss of each epoch (same objective as ``loss_curve_``,
+        lower is better); empty without early stopping. (Called
+        ``validation_scores_`` before; that name is deprecated.)
+
+    best_loss_ : float
+        Lowest monitored loss of the last :meth:`fit` (validation loss with
+        early stopping, training loss otherwise).
+
+    offset_ : float
+        Threshold on :meth:`score_samples`: ``decision_function`` is
+        ``score_samples - offset_``.
+
+    batch_size_ : int
+        Batch size used in the last training call.
+
+    device_ : torch.device
+        Device the module lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.""",
+}
+
+
+
+
+def fill_doc(cls):
+    """Class decorator: put the shared parameter and attribute docs into ``cls.__doc__``.
+
+    The docstring marks the places with ``%(shared_parameters)s`` and
+    ``%(shared_attributes)s``, each on a line of its own followed by the next
+    entry or section; other ``%`` characters are left alone. A shared
+    parameter whose default differs in ``cls`` (e.g. the convolutional
+    variant's ``hidden_layer_sizes=()``) is documented with ``cls``'s default.
+    """
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+
+    def own_default(match):
+        name, default = match.group(1), defaults.get(match.group(1), inspect.Parameter.empty)
+        if default is inspect.Parameter.empty or isinstance(default, float):
+            return match.group(0)
+        return f"{match.group(0)[:match.start(2) - match.start(0)]}{default!r}"
+
+    for key, text in _SHARED_DOCS.items():
+        text = re.sub(r"(?m)^    (\w+) : .*, default=(.*)$", own_default, text)
+        cls.__doc__ = cls.__doc__.replace(f"%({key})s\n", text + "\n\n")
+    return cls

@@ -1,0 +1,202 @@
+"""Fitted state: each class declares what it owns; warm starts, pickling, save/load and
+skops share one representation; a changed architecture is never silently continued."""
+
+import io
+import pickle
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+import skautoencoder
+from skautoencoder import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
+from skautoencoder._base import BaseAutoencoder
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X = load_digits().data[:300] / 16
+SMALL = dict(n_components=4, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+VARIANTS = [Autoencoder, DenoisingAutoencoder, SparseAutoencoder, ContractiveAutoencoder,
+            VariationalAutoencoder, ConvolutionalAutoencoder]
+
+
+def _make(cls, **extra):
+    kwargs = dict(SMALL, **extra)
+    if cls is ConvolutionalAutoencoder:
+        kwargs.update(image_shape=(8, 8), channels=(4,))
+    return cls(**kwargs)
+
+
+@pytest.mark.parametrize("change", [dict(sparsity="l1"), dict(sparsity="topk"), dict(sparsity_target=0.5)])
+def test_sparse_architecture_change_on_warm_start_raises(change):
+    model = _make(SparseAutoencoder, sparsity="topk" if "sparsity_target" in change else "kl").fit(X)
+    name = next(iter(change))
+    with pytest.raises(ValueError, match=f"{name} changed from"):
+        model.set_params(warm_start=True, **change).fit(X)
+    with pytest.raises(ValueError, match=f"{name} changed from"):
+        model.partial_fit(X)
+
+
+def test_sparse_penalty_weight_is_resolved_at_every_fit():
+    model = _make(SparseAutoencoder).fit(X)
+    assert model.sparsity_weight_ == 3e-3
+    model.set_params(warm_start=True, sparsity_weight=0.5).fit(X)
+    assert model.sparsity_weight_ == 0.5
+
+
+@pytest.mark.parametrize("change", [dict(channels=(2,)), dict(kernel_size=5), dict(image_shape=None)])
+def test_conv_architecture_change_on_warm_start_raises(change):
+    model = _make(ConvolutionalAutoencoder).fit(X)
+    with pytest.raises(ValueError, match=f"{next(iter(change))} changed from"):
+        model.set_params(warm_start=True, **change).fit(X)
+
+
+@pytest.mark.parametrize("cls, change", [
+    (SparseAutoencoder, dict(sparsity="l1")),
+    (ConvolutionalAutoencoder, dict(channels=(2, 2), kernel_size=5)),
+    (Autoencoder, dict(hidden_layer_sizes=(7, 3), activation="tanh")),
+])
+def test_changed_params_after_fit_do_not_change_the_saved_network(cls, change, tmp_path):
+    model = _make(cls).fit(X)
+    expected = model.transform(X)
+    model.set_params(**change)
+    model.save(tmp_path / "m.pt")
+    for restored in (skautoencoder.load(tmp_path / "m.pt"), pickle.loads(pickle.dumps(model))):
+        np.testing.assert_array_equal(restored.transform(X), expected)
+        assert restored.get_params()[next(iter(change))] == change[next(iter(change))]
+
+
+def _walk(obj, path="state"):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            assert isinstance(key, str), f"{path} has a key {key!r}"
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from _walk(value, f"{path}[{i}]")
+    else:
+        yield path, obj
+
+
+@pytest.mark.parametrize("cls", VARIANTS)
+def test_state_is_plain_values_and_arrays(cls):
+    model = _make(cls).fit(X)
+    state = model.__getstate__()
+    for path, value in _walk(state):
+        assert value is None or isinstance(value, (str, int, float, bool, np.ndarray)), (path, type(value))
+    declared = type(model)._declared_attributes()
+    assert set(state["_fitted_state"]["attributes"]) <= set(declared)
+    assert {n for n, k in declared.items() if not k.endswith("?")} <= set(state["_fitted_state"]["attributes"])
+
+
+def test_each_variant_declares_its_own_state():
+    assert "sparsity_weight_" in SparseAutoencoder._declared_attributes()
+    assert "sparsity_weight_" not in Autoencoder._declared_attributes()
+    assert {"channels", "kernel_size", "image_shape"} <= set(ConvolutionalAutoencoder._architecture_params)
+    assert {"sparsity", "sparsity_target"} <= set(SparseAutoencoder._architecture_params)
+    for cls in VARIANTS:
+        assert set(BaseAutoencoder._architecture_params) <= set(cls._architecture_params)
+        assert set(cls._architecture_params) <= set(cls().get_params())
+
+
+def test_skops_round_trips_a_pipeline():
+    sio = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), _make(Autoencoder)).fit(X)
+    blob = sio.dumps(pipe)
+    untrusted = sio.get_untrusted_types(data=blob)
+    assert set(untrusted) == {"skautoencoder._dense.Autoencoder"}, untrusted
+    loaded = sio.loads(blob, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.transform(X), pipe.transform(X))
+    np.testing.assert_array_equal(loaded.score_samples(X), pipe.score_samples(X))
+
+
+def test_partial_fit_is_reproducible_and_seeds_each_pass_differently():
+    a, b = _make(Autoencoder), _make(Autoencoder)
+    for _ in range(2):
+        a.partial_fit(X)
+        b.partial_fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == 2
+
+
+def test_heldout_rows_measuring_r2_are_a_seeded_random_subset(monkeypatch):
+    from skautoencoder import _ordered
+
+    monkeypatch.setattr(_ordered, "R2_MAX_ROWS", 10)
+    rows = _ordered.measured_rows(np.arange(100, 200), 300, seed=0)
+    assert len(rows) == 10 and np.all(np.diff(rows) > 0)
+    assert not np.array_equal(rows, np.arange(100, 110))  # not the first held-out rows
+    np.testing.assert_array_equal(rows, _ordered.measured_rows(np.arange(100, 200), 300, seed=0))
+    np.testing.assert_array_equal(_ordered.measured_rows(np.arange(5), 8, seed=0), np.arange(8))
+
+
+def test_masked_row_with_nothing_observed_is_not_perfectly_normal():
+    Xm = X.copy()
+    Xm[::7, 3] = np.nan
+    model = _make(Autoencoder, missing="mask").fit(Xm)
+    rows = np.vstack([np.full(64, np.nan), Xm[:3]])
+    scores = model.score_samples(rows)
+    assert np.isfinite(scores).all()
+    assert scores[0] == model.offset_ < 0
+    assert model.decision_function(rows)[0] == 0
+
+
+def test_nan_error_points_to_missing_mask():
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN.*missing='mask'.*AutoencoderImputer"):
+        _make(Autoencoder).fit(Xn)
+
+
+def test_verbose_says_why_training_stopped_and_which_weights_were_kept():
+    out = io.StringIO()
+    with redirect_stdout(out):
+        Autoencoder(**dict(SMALL, max_iter=200, n_iter_no_change=2, verbose=1)).fit(X)
+    text = out.getvalue()
+    assert "did not improve more than tol" in text and "Restored the weights of epoch" in text
+    out = io.StringIO()
+    model = _make(Autoencoder)
+    with redirect_stdout(out):
+        model.set_params(verbose=1).partial_fit(X)
+    assert "Epoch 1: loss" in out.getvalue()
+
+
+def test_shared_docs_keep_sections_apart():
+    doc = Autoencoder.__doc__
+    for header in ("Attributes\n    ----------", "See Also\n    --------"):
+        before = doc[:doc.index(header)]
+        assert before.endswith("\n\n    "), repr(before[-40:])
+
+
+def test_validation_scores_is_a_deprecated_alias():
+    model = _make(Autoencoder).fit(X)
+    with pytest.warns(FutureWarning, match="validation_loss_curve_"):
+        assert model.validation_scores_ == model.validation_loss_curve_
+    assert len(model.validation_loss_curve_) == model.n_iter_
+
+
+def test_inference_chunks_follow_working_memory(monkeypatch):
+    import sklearn
+
+    model = _make(Autoencoder).fit(X)
+    seen = []
+    real = model._to_tensor
+    monkeypatch.setattr(model, "_to_tensor", lambda rows, dtype=torch.float32: seen.append(len(rows)) or real(rows, dtype))
+    expected = model.transform(X)
+    assert seen == [len(X)]
+    seen.clear()
+    with sklearn.config_context(working_memory=0.01):  # 10 kB
+        np.testing.assert_array_equal(model.transform(X), expected)
+    assert 1 < len(seen) and max(seen) < len(X)
