@@ -217,7 +217,8 @@ def reset_parameters(module, generator, device="cpu"):
     module : torch.nn.Module
         The same module, on ``device``.
     """
-    module = module.to_empty(device=device)
+    # torch.empty by shape, not to_empty: meta tensors' empty_like imports sympy (about 1.5 s) the first time
+    module = module._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device=device))
     done = set()
     for layer in module.modules():
         weight = getattr(layer, "weight", None)
