@@ -20,7 +20,6 @@ pickling, :meth:`BaseAutoencoder.save` / :func:`load`, warm starts and
 
 import copy
 import math
-import numbers
 import warnings
 from numbers import Integral, Real
 
@@ -41,7 +40,9 @@ from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _ordered, _persistence
+from . import _ordered, _persistence, _state
+from ._state import as_param as _as_param
+from ._state import plain as _plain
 from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported)
 from ._runtime import out_of_memory_hint, resolve_device, restore_device
 from .nn.corruption import NOISES, corrupt
@@ -62,65 +63,6 @@ NOISE_CONSTRAINTS = {
     "noise": [StrOptions(set(NOISES)), None],
     "noise_level": [Interval(Real, 0, None, closed="left")],
 }
-
-
-def _plain(value):
-    """``value`` as a plain JSON-able value: tuples as lists, numpy scalars as Python ones."""
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _as_param(value):
-    """A stored parameter value back as the estimator takes it (lists as tuples)."""
-    return tuple(_as_param(v) for v in value) if isinstance(value, list) else value
-
-
-def _check_field(name, value, kind):
-    """``value`` of the fitted-state field ``name`` checked against ``kind``; a ValueError
-    naming the field when it does not match."""
-    if kind == "int":
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral,)):
-            raise ValueError(f"fitted attribute {name} should be an int, got {type(value).__name__}.")
-        return int(value)
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"fitted attribute {name} should be a float, got {type(value).__name__}.")
-        return float(value)
-    if kind == "floats":
-        if not isinstance(value, (list, tuple, np.ndarray)) or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
-            raise ValueError(f"fitted attribute {name} should be a list of floats.")
-        return [float(v) for v in value]
-    if kind == "array":
-        if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
-            raise ValueError(f"fitted attribute {name} should be a 1-D float array.")
-        return value.astype(np.float64)
-    raise ValueError(f"unknown kind {kind!r} of fitted attribute {name}")  # a programming error
-
-
-def _numpy_tree(obj):
-    """Tensors anywhere in ``obj`` (dicts, lists) as numpy arrays, on the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().numpy()
-    if isinstance(obj, dict):
-        return {k: _numpy_tree(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_numpy_tree(v) for v in obj]
-    return obj
-
-
-def _finite_array(name, value, shape=None):
-    """``value`` as a tensor after checking it is a finite numeric array (of ``shape``)."""
-    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
-        raise ValueError(f"{name} should be a numeric array, got {type(value).__name__}.")
-    if shape is not None and tuple(value.shape) != tuple(shape):
-        raise ValueError(f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}.")
-    if not np.isfinite(value).all():
-        raise ValueError(f"{name} holds non-finite values.")
-    return torch.from_numpy(np.array(value, order="C"))
 
 
 def load(path, device=None):
@@ -178,7 +120,6 @@ def _subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
-
 
 
 class BaseAutoencoder(
@@ -945,11 +886,11 @@ class BaseAutoencoder(
 
     def _fitted_state(self):
         """The fitted state as plain values and numpy arrays (see :meth:`_restore_fitted_state`)."""
-        attributes = {name: _numpy_tree(_plain(getattr(self, name)) if kind != "array" else getattr(self, name))
+        attributes = {name: _state.to_numpy(_plain(getattr(self, name)) if kind != "array" else getattr(self, name))
                       for name, kind in self._declared_attributes().items() if hasattr(self, name)}
         optimizer = None
         if self._optimizer_state is not None:
-            optimizer = {"settings": list(self._optimizer_settings), "state": _numpy_tree(self._optimizer_state)}
+            optimizer = {"settings": list(self._optimizer_settings), "state": _state.to_numpy(self._optimizer_state)}
         names = getattr(self, "feature_names_in_", None)
         return {
             "attributes": attributes,
@@ -963,111 +904,33 @@ class BaseAutoencoder(
 
     def _restore_fitted_state(self, state, device=None):
         """Set the fitted attributes from ``state`` (of :meth:`_fitted_state`), after
-        checking every field: kind, shape, finiteness, consistency. A ValueError names
-        the first field that is wrong; nothing is set then.
+        checking every field (:mod:`skautoencoder._state`): kind, shape, finiteness,
+        consistency. A ValueError names the first field that is wrong; nothing is set then.
 
         ``device``: where to put the module (already resolved); ``None`` puts it on
         the recorded device when available here, else CUDA or the CPU, with a warning.
         """
-        if not isinstance(state, dict):
-            raise ValueError("the fitted state should be a dict.")
-        expected = {"attributes", "feature_names_in_", "device_", "seed", "architecture", "weights", "optimizer"}
-        if set(state) != expected:
-            raise ValueError(f"the fitted state should hold the fields {sorted(expected)}, "
-                             f"got {sorted(state)}.")
-        fitted = {}
-        given = state["attributes"]
-        if not isinstance(given, dict):
-            raise ValueError("attributes should be a dict.")
-        declared = self._declared_attributes()
-        unknown = set(given) - set(declared)
-        if unknown:
-            raise ValueError(f"unknown fitted attributes {sorted(unknown)}.")
-        for name, kind in declared.items():
-            if name not in given:
-                if kind.endswith("?"):
-                    continue
-                raise ValueError(f"fitted attribute {name} is missing.")
-            fitted[name] = _check_field(name, given[name], kind.rstrip("?"))
-        if fitted["n_features_in_"] < 1 or fitted["n_components_"] < 1:
-            raise ValueError("n_features_in_ and n_components_ should be positive.")
-        if fitted["n_iter_"] != len(fitted["loss_curve_"]):
-            raise ValueError(f"n_iter_ ({fitted['n_iter_']}) should be the length of loss_curve_ "
-                             f"({len(fitted['loss_curve_'])}).")
-        if not math.isfinite(fitted["offset_"]):
-            raise ValueError("offset_ is not finite.")
-        ratios = fitted.get("explained_variance_ratio_")
-        if ratios is not None and len(ratios) != fitted["n_components_"]:
-            raise ValueError("explained_variance_ratio_ should hold n_components_ entries.")
-        names = state["feature_names_in_"]
-        if names is not None:
-            if (not isinstance(names, list) or len(names) != fitted["n_features_in_"]
-                    or not all(isinstance(n, str) for n in names)):
-                raise ValueError("feature_names_in_ should be n_features_in_ strings.")
-            fitted["feature_names_in_"] = np.asarray(names, dtype=object)
-        seed = _check_field("seed", state["seed"], "int")
-        architecture = state["architecture"]
-        if not isinstance(architecture, dict) or set(architecture) != set(self._architecture_params):
-            raise ValueError(f"architecture should record {sorted(self._architecture_params)}.")
-        if not isinstance(state["device_"], str):
-            raise ValueError("device_ should be a str.")
+        fitted, architecture, seed = _state.check_fields(state, self._declared_attributes(),
+                                                         self._architecture_params)
         device = device if device is not None else restore_device(state["device_"], type(self).__name__)
-
-        # the module, built as recorded, with the stored weights
-        probe = clone(self)
+        probe = clone(self)  # builds the network as recorded, whatever the parameters say now
         probe.__dict__.update(fitted, _architecture=architecture)
         try:
             module = probe._new_module(device)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"architecture {architecture} does not build a network: {exc}") from None
-        weights = state["weights"]
-        expected_weights = module.state_dict()
-        if not isinstance(weights, dict) or set(weights) != set(expected_weights):
-            raise ValueError(f"weights should hold {sorted(expected_weights)}.")
-        tensors = {name: _finite_array(f"weight {name!r}", weights[name], expected_weights[name].shape)
-                   for name in expected_weights}
-        module.load_state_dict(tensors)
-
-        optimizer_state, settings = None, None
-        if state["optimizer"] is not None:
-            optimizer_state, settings = self._check_optimizer_state(state["optimizer"], module, device)
-
+        module.load_state_dict(_state.check_weights(state["weights"], module.state_dict()))
+        optimizer_state, settings = _state.check_optimizer(state["optimizer"], list(module.parameters()),
+                                                           OPTIMIZERS, device)
         for name in ("explained_variance_ratio_", "feature_names_in_"):
             self.__dict__.pop(name, None)
         self.__dict__.update(fitted)
         self.device_ = device
         self.module_ = module
         self._seed = seed
-        self._architecture = dict(architecture)
+        self._architecture = architecture
         self._optimizer_state, self._optimizer_settings = optimizer_state, settings
         self._float64_module = None
-
-    @staticmethod
-    def _check_optimizer_state(stored, module, device):
-        """``(per-parameter state as tensors on device, settings)`` from the stored optimiser state."""
-        if not isinstance(stored, dict) or set(stored) != {"settings", "state"}:
-            raise ValueError("optimizer should hold 'settings' and 'state'.")
-        settings = stored["settings"]
-        if (not isinstance(settings, list) or len(settings) != 3 or settings[0] not in OPTIMIZERS
-                or not all(isinstance(v, numbers.Real) for v in settings[1:])):
-            raise ValueError("optimizer settings should be [name, learning rate, alpha].")
-        params = list(module.parameters())
-        per_param = stored["state"]
-        if not isinstance(per_param, list) or len(per_param) != len(params):
-            raise ValueError(f"optimizer state should hold one entry per parameter ({len(params)}).")
-        tensors = []
-        for i, (entry, param) in enumerate(zip(per_param, params)):
-            if entry is None:
-                tensors.append(None)
-                continue
-            if not isinstance(entry, dict):
-                raise ValueError(f"optimizer state of parameter {i} should be a dict.")
-            checked = {}
-            for key, value in entry.items():
-                shape = () if key == "step" else param.shape
-                checked[key] = _finite_array(f"optimizer state {key!r} of parameter {i}", value, shape).to(device)
-            tensors.append(checked)
-        return tensors, (settings[0], float(settings[1]), float(settings[2]))
 
     def __getstate__(self):
         state = {name: value for name, value in super().__getstate__().items()

@@ -183,8 +183,6 @@ _SHARED_DOCS = {
 }
 
 
-
-
 def fill_doc(cls):
     """Class decorator: put the shared parameter and attribute docs into ``cls.__doc__``.
 
@@ -197,7 +195,7 @@ def fill_doc(cls):
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
 
     def own_default(match):
-        name, default = match.group(1), defaults.get(match.group(1), inspect.Parameter.empty)
+        default = defaults.get(match.group(1), inspect.Parameter.empty)
         if default is inspect.Parameter.empty or isinstance(default, float):
             return match.group(0)
         return f"{match.group(0)[:match.start(2) - match.start(0)]}{default!r}"
