@@ -6,6 +6,7 @@ from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
 from ._impute import AutoencoderImputer
+from ._recommend import recommend
 from ._scoring import masked_reconstruction_score
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
@@ -22,4 +23,5 @@ __all__ = [
     "__version__",
     "load",
     "masked_reconstruction_score",
+    "recommend",
 ]

@@ -45,9 +45,12 @@ from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported)
 from ._runtime import out_of_memory_hint, resolve_device, restore_device
-from .nn.corruption import NOISES, corrupt
+from ._ratings import observed_offsets
+from .nn.corruption import NOISES, corrupt, hide
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
-from .nn.modules import ACTIVATIONS, AutoencoderModule, build_mlp_autoencoder, reset_parameters
+from .nn.modules import (
+    ACTIVATIONS, AutoencoderModule, ObservedOffsetsModule, build_mlp_autoencoder, reset_parameters,
+)
 from .nn.steps import forward_stack, linear_stack, plain_mse_loss
 from .nn.training import OPTIMIZERS, DivergenceError, History, Trainer, threads_pinned, torch_threads
 
@@ -157,7 +160,7 @@ class BaseAutoencoder(
     }
     #: Parameters that shape the network: a warm start or a partial fit that finds one
     #: changed raises (it would continue another network); the fitted state records them.
-    _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss")
+    _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss", "missing")
     #: Fitted attributes beyond the module, its optimiser, the device and the feature
     #: names, by kind; the fitted state holds exactly these ("?" marks the optional).
     _fitted_attributes = {
@@ -229,11 +232,16 @@ class BaseAutoencoder(
 
         Mirrored MLPs by default; the convolutional and variational variants
         build their own. Reads only the ``_architecture_params`` and ``n_components_``.
+        With ``missing='mask'``, ``loss='mse'`` and two or more code units, the MLPs
+        model what an :class:`~skautoencoder.nn.ObservedOffsetsModule` leaves of the
+        rows (column and row offsets; the row offset is its first code unit).
         """
-        return build_mlp_autoencoder(
-            n_features, self._hidden_sizes(), self.n_components_, self.activation,
+        offsets = self.missing == "mask" and self.loss == "mse" and self.n_components_ > 1
+        module = build_mlp_autoencoder(
+            n_features, self._hidden_sizes(), self.n_components_ - offsets, self.activation,
             self._output_activation(), self._code_activation(),
         )
+        return ObservedOffsetsModule(module, n_features) if offsets else module
 
     def _output_activation(self):
         return "sigmoid" if self.loss == "bce" else "identity"
@@ -261,8 +269,8 @@ class BaseAutoencoder(
         ``noise``) copy, plus the variant's penalty terms. ``generator`` is
         ``None`` for a deterministic evaluation (validation): no corruption.
         """
+        inputs = self._inputs(module, X, generator)
         X, mask = self._observed(X)
-        inputs = X if generator is None else self._corrupt(X, generator)
         codes = module.encode(inputs)
         raw = module.decode(self._nested_dropout(codes, generator))
         if generator is not None and self.trim_fraction > 0:
@@ -279,8 +287,9 @@ class BaseAutoencoder(
 
     def _row_scores(self, module, X):
         """Per-row score tensor, higher = more normal (minus the reconstruction error)."""
+        inputs = self._module_input(module, X)
         X, mask = self._observed(X)
-        return -reconstruction_loss(module(X), X, self.loss, reduction="none", mask=mask)
+        return -reconstruction_loss(module(inputs), X, self.loss, reduction="none", mask=mask)
 
     # ------------------------------------------------------------------
     # Pieces of the loss
@@ -304,6 +313,32 @@ class BaseAutoencoder(
         if keep >= row_losses.shape[0]:
             return row_losses.mean()
         return row_losses.topk(keep, largest=False, sorted=False).values.mean()
+
+    #: Fraction of the observed entries of each training row that an ObservedOffsetsModule does
+    #: not see and must predict (a fixed draw on validation rows): chosen on generated ratings
+    _HIDDEN_FRACTION = 0.25
+
+    def _inputs(self, module, X, generator):
+        """What ``module`` reads of a training (``generator``) or validation batch ``X``.
+
+        Unobserved entries zeroed, then ``noise`` in training. An
+        :class:`~skautoencoder.nn.ObservedOffsetsModule` reads NaN as
+        unobserved and gets ``X`` with a random ``_HIDDEN_FRACTION`` of its
+        observed entries hidden (``noise_level`` of them with ``noise='masking'``), so that it learns
+        to predict entries it does not see rather than to copy those it does.
+        """
+        if not isinstance(module, ObservedOffsetsModule):
+            X = self._observed(X)[0]
+            return X if generator is None else self._corrupt(X, generator)
+        masking = getattr(self, "noise", None) == "masking"  # then noise_level is the hidden fraction
+        fraction = self.noise_level if masking else self._HIDDEN_FRACTION
+        X = hide(X, fraction, generator if generator is not None else torch.Generator(X.device).manual_seed(0))
+        return X if generator is None or masking else self._corrupt(X, generator)
+
+    def _module_input(self, module, X):
+        """``X`` as ``module`` reads it at inference: NaN = unobserved for an
+        ObservedOffsetsModule, unobserved entries zeroed for the others."""
+        return X if isinstance(module, ObservedOffsetsModule) else self._observed(X)[0]
 
     def _corrupt(self, X, generator):
         """Training-time corruption of a batch: ``noise`` and ``noise_level``, when the variant has them."""
@@ -527,6 +562,8 @@ class BaseAutoencoder(
         self._architecture = {name: _plain(getattr(self, name)) for name in self._architecture_params}
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_module(X.shape[1]), generator, self.device_)
+        if isinstance(self.module_, ObservedOffsetsModule):
+            self.module_.set_offsets(*observed_offsets(X))
         self._optimizer_state = self._optimizer_settings = None
         self.n_iter_ = 0
         self.loss_curve_ = []
@@ -634,8 +671,9 @@ class BaseAutoencoder(
         """Reconstruction R² of the rows ``rows`` of ``X`` from the first ``k`` code units,
         ``k = 0..n_components_`` (:func:`_ordered.r2_by_width`)."""
         def squared_errors(module, batch):
+            inputs = self._module_input(module, batch)
             batch, mask = self._observed(batch)
-            return _ordered.squared_errors_by_width(module, batch, mask)
+            return _ordered.squared_errors_by_width(module, batch, mask, inputs)
 
         measured = X[rows]
         sse = self._map_batches(measured, squared_errors).sum(axis=0, dtype=np.float64)
@@ -764,7 +802,7 @@ class BaseAutoencoder(
     def _encode(self, module, batch):
         """Codes of a batch (inference). A plain MLP encoder runs as bare ``addmm`` with
         in-place activations: the same operations as ``module.encode``, less memory traffic."""
-        batch = self._observed(batch)[0]
+        batch = self._module_input(module, batch)
         stack = linear_stack(module.encoder) if type(module) is AutoencoderModule else None
         return module.encode(batch) if stack is None else forward_stack(stack, batch)
 

@@ -107,10 +107,18 @@ _SHARED_DOCS = {
         What an entry that is not there means. ``'zero'``: the unstored
         entries of a sparse ``X`` are zeros, and NaN is an error.
         ``'mask'``: unstored entries of a sparse ``X`` and NaN entries of a
-        dense ``X`` are unobserved: they are fed to the encoder as zeros and
-        left out of the loss and of the scores (means over the observed
-        entries of each row), as in AutoRec-style recommenders. Predictions
-        for every entry come from ``inverse_transform(transform(X))``.
+        dense ``X`` are unobserved: left out of the loss and of the scores
+        (means over the observed entries of each row). Predictions for every
+        entry come from ``inverse_transform(transform(X))``; with
+        ``loss='mse'`` and ``n_components >= 2`` the model is built for
+        ratings (:class:`~skautoencoder.nn.ObservedOffsetsModule`): column
+        offsets from the observed entries (global mean plus item biases), the
+        row's own offset as the first code unit (the user bias), and a network
+        of what is left, trained to predict a random quarter of each row's
+        observed entries from the rest. An unobserved entry is then predicted
+        as "the item's average for this user" plus the user's tastes, never
+        as 0. Otherwise unobserved entries are fed to the encoder as zeros.
+        See :func:`~skautoencoder.recommend`.
 
     trim_fraction : float in [0, 1), default=0.0
         Fraction of the rows of each training batch with the highest loss

@@ -43,10 +43,11 @@ def nested_dropout(codes, generator):
     return codes * (torch.arange(width, device=device) < keep[:, None])
 
 
-def squared_errors_by_width(module, batch, mask=None):
+def squared_errors_by_width(module, batch, mask=None, inputs=None):
     """Per row, the summed squared reconstruction error from the first ``k`` code units,
-    ``k = 1..width``: a tensor of shape ``(n_rows, width)``. ``mask``: observed entries."""
-    codes = module.encode(batch)
+    ``k = 1..width``: a tensor of shape ``(n_rows, width)``. ``mask``: observed entries;
+    ``inputs``: what the module reads, when not ``batch`` itself."""
+    codes = module.encode(batch if inputs is None else inputs)
     width = codes.shape[1]
     units = torch.arange(width, device=codes.device)
     errors = []

@@ -3,7 +3,7 @@
 Nothing here imports scikit-learn; PyTorch users may use these directly.
 """
 
-from .corruption import NOISES, corrupt
+from .corruption import NOISES, corrupt, hide
 from .losses import (
     RECONSTRUCTION_LOSSES,
     contraction,
@@ -17,6 +17,7 @@ from .modules import (
     ACTIVATIONS,
     MLP,
     AutoencoderModule,
+    ObservedOffsetsModule,
     TopK,
     VariationalModule,
     build_conv_autoencoder,
@@ -42,6 +43,7 @@ __all__ = [
     "OPTIMIZERS",
     "RECONSTRUCTION_LOSSES",
     "AutoencoderModule",
+    "ObservedOffsetsModule",
     "DivergenceError",
     "FusedAdam",
     "History",
@@ -54,6 +56,7 @@ __all__ = [
     "contraction",
     "corrupt",
     "gaussian_kl",
+    "hide",
     "kl_sparsity",
     "l1_sparsity",
     "make_optimizer",

@@ -6,7 +6,7 @@ reproducible and never touches torch's global random state.
 
 import torch
 
-__all__ = ["NOISES", "corrupt"]
+__all__ = ["NOISES", "corrupt", "hide"]
 
 NOISES = ("gaussian", "masking", "salt_and_pepper")
 
@@ -41,3 +41,13 @@ def corrupt(X, noise, level, generator):
         extreme = torch.where(salt, X.amax(dim=0, keepdim=True), X.amin(dim=0, keepdim=True))
         return torch.where(hit, extreme, X)
     raise ValueError(f"Unknown noise {noise!r}; expected one of {NOISES}.")
+
+
+def hide(X, fraction, generator):
+    """A copy of ``X`` with each entry replaced by NaN (= unobserved) with probability ``fraction``.
+
+    Training a model of rows with unobserved entries on such copies teaches it
+    to predict the entries it does not see, not to copy those it does.
+    """
+    hit = torch.rand(X.shape, generator=generator, device=X.device) < fraction
+    return X.masked_fill(hit, float("nan"))

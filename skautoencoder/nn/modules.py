@@ -18,6 +18,7 @@ __all__ = [
     "ACTIVATIONS",
     "MLP",
     "AutoencoderModule",
+    "ObservedOffsetsModule",
     "TopK",
     "VariationalModule",
     "build_conv_autoencoder",
@@ -117,6 +118,99 @@ def build_mlp_autoencoder(n_features, hidden_layer_sizes, n_components, activati
     if code_activation is not None:
         encoder.append(code_activation)
     return AutoencoderModule(encoder, MLP(sizes[::-1], activation), output_activation)
+
+
+class ObservedOffsetsModule(nn.Module):
+    """An autoencoder for rows with unobserved entries (NaN), e.g. user x item ratings.
+
+    What a rating model needs is built in, so that the network learns only
+    what the offsets leave: each column has an offset (for ratings, the global
+    mean plus the item bias, set by :meth:`set_offsets` from the observed
+    entries), and each row has its own offset, the shrunken mean of its
+    observed deviations, ``sum(x - column_offset) / (n_observed + shrinkage)``
+    (the user bias). The first code unit *is* that row offset; the other
+    units are the codes of ``inner``, an autoencoder of the row's deviations
+    from both offsets. An unobserved entry is predicted as column offset plus
+    row offset (times ``1 + row_loading``, a learned per-column parameter
+    that starts at 0) plus what ``inner`` adds, never 0.
+
+    Regularisation for very sparse rows and columns: ``inner`` reads each row
+    divided by its number of observed entries (plus ``shrinkage``; times the
+    mean count of the training rows), so rows with few and many entries give
+    codes of one scale; and column ``j`` enters and leaves ``inner`` weighted
+    by ``n_j / (n_j + evidence)``, ``n_j`` its number of observed training
+    entries, so that columns seen a few times stay close to their offsets.
+
+    Parameters
+    ----------
+    inner : AutoencoderModule or None
+        The network of the deviations (``n_components - 1`` code units), or
+        None for offsets only (one code unit).
+    n_features : int
+    shrinkage : float, default=5.0
+        Ridge shrinkage of the row offsets (in observed entries).
+    evidence : float, default=20.0
+        Observed entries at which a column counts half (see above).
+    device : torch.device or str, default="meta"
+    """
+
+    def __init__(self, inner, n_features, shrinkage=5.0, evidence=20.0, device="meta"):
+        super().__init__()
+        self.inner = inner
+        self.shrinkage = shrinkage
+        self.evidence = evidence
+        self.register_buffer("column_offset", torch.empty(n_features, device=device))
+        self.register_buffer("column_weight", torch.empty(n_features, device=device))
+        self.register_buffer("row_scale", torch.empty((), device=device))
+        self.row_loading = nn.Parameter(torch.empty(n_features, device=device))
+
+    @torch.no_grad()
+    def reset_parameters(self):
+        """Offsets and loadings 0, weights 1 (deterministic); :meth:`set_offsets` sets them from data."""
+        self.column_offset.zero_()
+        self.column_weight.fill_(1.0)
+        self.row_scale.fill_(1.0)
+        self.row_loading.zero_()
+
+    @torch.no_grad()
+    def set_offsets(self, column_offset, column_count, row_count):
+        """Set the column offsets, the column weights from the observed entries per column
+        (``column_count``) and the row scale from the mean observed entries per row."""
+        self.column_offset.copy_(torch.as_tensor(column_offset))
+        count = torch.as_tensor(column_count, dtype=self.column_weight.dtype)
+        self.column_weight.copy_(count / (count + self.evidence))
+        self.row_scale.fill_(float(row_count) + self.shrinkage)
+
+    def encode(self, x):
+        """Codes of the rows of ``x`` (NaN = unobserved): the row offset, then ``inner``'s codes."""
+        observed = ~torch.isnan(x)
+        deviation = torch.where(observed, x - self.column_offset, 0.0)
+        n_observed = observed.sum(dim=1, keepdim=True).to(x.dtype)
+        row_offset = deviation.sum(dim=1, keepdim=True) / (n_observed + self.shrinkage)
+        if self.inner is None:
+            return row_offset
+        residual = torch.where(observed, deviation - row_offset, 0.0)
+        scaled = residual * (self.row_scale / (n_observed + self.shrinkage)) * self.column_weight
+        return torch.cat([row_offset, self.inner.encode(scaled)], dim=1)
+
+    def decode(self, z):
+        """Predicted rows of codes ``z``."""
+        out = self.column_offset + z[:, :1] * (1.0 + self.column_weight * self.row_loading)
+        if self.inner is None:
+            return out
+        return out + self.column_weight * self.inner.decode(z[:, 1:])
+
+    def output(self, raw):
+        """The identity: :meth:`decode` already gives rows in input space."""
+        return raw
+
+    def reconstruct(self, x):
+        """Rows of ``x`` passed through the encoder and the decoder."""
+        return self.decode(self.encode(x))
+
+    def forward(self, x):
+        """Reconstruction of ``x`` (see :meth:`decode`)."""
+        return self.decode(self.encode(x))
 
 
 class TopK(nn.Module):
