@@ -366,7 +366,7 @@ def section_gpu(cfg, X, out):
         codes = model.transform(big)
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
-    target = "met" if seconds < 1 or cfg.gpu_transform_rows < 1_000_000 else "not met"
+    target = "n/a: fewer rows" if cfg.gpu_transform_rows < 1_000_000 else "met" if seconds < 1 else "not met"
     print(f"gpu transform {cfg.gpu_transform_rows:,}x784 float32 from host memory on {device}: {seconds:.3f}s "
           f"({cfg.gpu_transform_rows / seconds:,.0f} rows/s; target 1,000,000 rows < 1 s: {target}), "
           f"codes {codes.shape} {codes.dtype}", flush=True)
