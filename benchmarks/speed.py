@@ -290,7 +290,8 @@ def section_threads(cfg, X, out):
         "wide": (wide_X, WIDE),
     }
     counts = thread_counts()
-    print(f"threads: {_physical_cores()} physical cores, torch default {cfg.default_threads}; {load()}", flush=True)
+    print(f"threads: {_physical_cores()} physical cores, torch default {cfg.default_threads}; {load()}",
+          flush=True)
     rows = []
     for net, (data, params) in nets.items():
         def fit(epochs=cfg.epochs if net == "default" else cfg.wide_epochs, data=data, params=params):
@@ -316,7 +317,8 @@ def section_threads(cfg, X, out):
                              "policy_chose": chosen if name == "policy" else None})
             cells = "  ".join(f"{name} {seconds:.3f}s" for name, seconds in med.items())
             print(f"threads {net:<7} {what:<9} {cells}  | policy chose {chosen}, "
-                  f"x{med['policy'] / med[best_name]:.2f} of the best fixed ({best_name}); {load()}", flush=True)
+                  f"x{med['policy'] / med[best_name]:.2f} of the best fixed ({best_name}); {load()}",
+                  flush=True)
             if net == "wide" and what == "fit":
                 speedup = med["1 thread(s)"] / med["policy"]
                 verdict = "met" if speedup >= 4 else "not met"
@@ -367,10 +369,12 @@ def section_gpu(cfg, X, out):
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
     target = "n/a: fewer rows" if cfg.gpu_transform_rows < 1_000_000 else "met" if seconds < 1 else "not met"
-    print(f"gpu transform {cfg.gpu_transform_rows:,}x784 float32 from host memory on {device}: {seconds:.3f}s "
+    print(f"gpu transform {cfg.gpu_transform_rows:,}x784 float32 from host memory on {device}: "
+          f"{seconds:.3f}s "
           f"({cfg.gpu_transform_rows / seconds:,.0f} rows/s; target 1,000,000 rows < 1 s: {target}), "
           f"codes {codes.shape} {codes.dtype}", flush=True)
-    out["gpu"] = {"device": device, "name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
+    out["gpu"] = {"device": device, "name": name,
                   "fit_cpu_1_thread_s": med["cpu, 1 thread"], "fit_gpu_s": med[device], "fit_ratio": ratio,
                   "transform_rows": cfg.gpu_transform_rows, "transform_s": seconds}
 
@@ -477,12 +481,14 @@ def markdown(out):
         for net, call in dict.fromkeys((r["net"], r["call"]) for r in rows):
             cells = {r["threads"]: r for r in rows if r["net"] == net and r["call"] == call}
             lines.append(f"| {net} | {call} | " + " | ".join(f"{cells[n]['seconds']:.3f}" for n in names)
-                         + f" | {cells['policy']['policy_chose']} | {cells['policy']['ratio_to_best_fixed']:.2f} |")
+                         + f" | {cells['policy']['policy_chose']} "
+                         + f"| {cells['policy']['ratio_to_best_fixed']:.2f} |")
         lines.append("")
     if "gpu" in out:
         g = out["gpu"]
-        lines += [f"GPU ({g['name']}): wide fit {g['fit_gpu_s']:.3f} s vs {g['fit_cpu_1_thread_s']:.3f} s on one CPU "
-                  f"thread (x{g['fit_ratio']:.1f}); transform of {g['transform_rows']:,} x 784: {g['transform_s']:.3f} s", ""]
+        lines += [f"GPU ({g['name']}): wide fit {g['fit_gpu_s']:.3f} s vs {g['fit_cpu_1_thread_s']:.3f} s "
+                  f"on one CPU thread (x{g['fit_ratio']:.1f}); transform of {g['transform_rows']:,} x 784: "
+                  f"{g['transform_s']:.3f} s", ""]
     if "search" in out:
         lines += ["| search | seconds |", "|---|---|"]
         lines += [f"| {k} | {v:.2f} |" for k, v in out["search"].items()]
@@ -502,7 +508,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for every contender")
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
-    parser.add_argument("--wide-rows", type=int, default=20_000, help="rows of the wide net's data (threads, gpu)")
+    parser.add_argument("--wide-rows", type=int, default=20_000,
+                        help="rows of the wide net's data (threads, gpu)")
     parser.add_argument("--wide-epochs", type=int, default=2)
     parser.add_argument("--gpu-device", default="cuda")
     parser.add_argument("--gpu-transform-rows", type=int, default=1_000_000)
