@@ -26,6 +26,27 @@ memory
     Peak resident memory added by ``fit`` (one epoch) and by ``transform``
     on ``--memory-rows`` x 100 float32 rows, as a multiple of the size of X;
     each in a fresh process.
+threads
+    ``Autoencoder.fit`` and ``transform`` at 1, 2, 4, ... torch threads up to
+    the physical cores (each inside ``nn.torch_threads(n)``) and with the
+    thread policy (torch at its default count, as in a user's script), for
+    the default network on the fit section's data and a wide one
+    (``--wide-rows`` x 784, 784-512-256-32 at batch 4096). Interleaved
+    repeats, medians; prints the load average, the count the policy chose,
+    its time over the best fixed count's, and the target of issue #18 for
+    a 16-core CPU (wide fit with the policy >= 4x faster than 1 thread).
+gpu
+    On CUDA (skipped without it): the wide network's fit at batch 4096 on the
+    GPU against the same fit on one CPU thread, and ``transform`` of
+    ``--gpu-transform-rows`` x 784 float32 rows from host memory (transfers
+    and validation included); with the targets of issue #18 (>= 20x the
+    1-thread fit; 1,000,000 rows in under 1 s).
+search
+    ``GridSearchCV`` of the default network on digits (4 ``n_components`` x
+    3 folds) with ``n_jobs=1`` and ``n_jobs=2`` (loky: a first search that
+    starts the worker processes, then one that reuses them), and the time a
+    fresh process takes to ``import skautoencoder``: what ``n_jobs`` costs
+    before it pays.
 """
 
 import argparse
@@ -43,7 +64,10 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
+import skautoencoder._base
 from skautoencoder import Autoencoder
+from skautoencoder._runtime import _physical_cores
+from skautoencoder.nn import torch_threads
 
 
 def make_data(n_samples, n_features, seed=0):
@@ -207,11 +231,191 @@ def section_inference(cfg, X, out):
     out["inference"] = rows
 
 
+# -- threads ------------------------------------------------------------------------
+WIDE = {"n_components": 32, "hidden_layer_sizes": (512, 256), "batch_size": 4096}
+
+
+def load():
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class PolicySpy:
+    """Records the thread count the policy chose for each top-level call (training or inference)."""
+
+    def __init__(self):
+        self.chosen = []
+
+    def __enter__(self):
+        self.real = skautoencoder._base.threads_for
+
+        def spy(work, device):
+            n = self.real(work, device)
+            if n is not None:  # None: nested in a call that already chose
+                self.chosen.append(n)
+            return n
+
+        skautoencoder._base.threads_for = spy
+        return self
+
+    def __exit__(self, *exc):
+        skautoencoder._base.threads_for = self.real
+
+
+def thread_counts():
+    cores = _physical_cores()
+    counts = [1]
+    while counts[-1] * 2 <= cores:
+        counts.append(counts[-1] * 2)
+    return counts + ([cores] if counts[-1] != cores else [])
+
+
+def interleaved(calls, repeats):
+    """Median seconds of each call over ``repeats`` rounds after a warm-up round, the order rotating."""
+    times = {name: [] for name in calls}
+    names = list(calls)
+    for rep in range(repeats + 1):
+        for name in names[rep % len(names):] + names[:rep % len(names)]:
+            start = time.perf_counter()
+            calls[name]()
+            if rep:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def section_threads(cfg, X, out):
+    torch.set_num_threads(cfg.default_threads)  # torch's own count, as in a user's script
+    wide_X = make_data(cfg.wide_rows, 784, seed=1)
+    nets = {
+        "default": (X, dict(batch_size="auto")),
+        "wide": (wide_X, WIDE),
+    }
+    counts = thread_counts()
+    print(f"threads: {_physical_cores()} physical cores, torch default {cfg.default_threads}; {load()}",
+          flush=True)
+    rows = []
+    for net, (data, params) in nets.items():
+        def fit(epochs=cfg.epochs if net == "default" else cfg.wide_epochs, data=data, params=params):
+            return Autoencoder(**{"random_state": 0, "device": "cpu", "early_stopping": False, "tol": 0.0,
+                                  "max_iter": epochs, **params}).fit(data)
+
+        fitted = fit(1)
+        for what, call in (("fit", fit), ("transform", lambda: fitted.transform(data))):
+            spy = PolicySpy()
+
+            def policy(call=call, spy=spy):
+                with spy:
+                    call()
+
+            calls = {f"{n} thread(s)": (lambda call=call, n=n: _pinned(call, n)) for n in counts}
+            calls["policy"] = policy
+            med = interleaved(calls, cfg.repeats)
+            best_name = min((name for name in med if name != "policy"), key=med.get)
+            chosen = sorted(set(spy.chosen))
+            for name, seconds in med.items():
+                rows.append({"net": net, "call": what, "threads": name, "seconds": seconds,
+                             "ratio_to_best_fixed": seconds / med[best_name],
+                             "policy_chose": chosen if name == "policy" else None})
+            cells = "  ".join(f"{name} {seconds:.3f}s" for name, seconds in med.items())
+            print(f"threads {net:<7} {what:<9} {cells}  | policy chose {chosen}, "
+                  f"x{med['policy'] / med[best_name]:.2f} of the best fixed ({best_name}); {load()}",
+                  flush=True)
+            if net == "wide" and what == "fit":
+                speedup = med["1 thread(s)"] / med["policy"]
+                verdict = "met" if speedup >= 4 else "not met"
+                print(f"target (on a 16-core CPU): wide fit with the policy >= 4x faster than 1 thread: "
+                      f"{speedup:.2f}x on {_physical_cores()} cores ({verdict})", flush=True)
+                out["threads_wide_fit_speedup"] = speedup
+    out["threads"] = {"cores": _physical_cores(), "default_threads": cfg.default_threads, "rows": rows,
+                      "load_average_after": os.getloadavg()}
+    torch.set_num_threads(cfg.threads)
+
+
+def _pinned(call, n):
+    with torch_threads(n):
+        call()
+
+
+def section_gpu(cfg, X, out):
+    device = cfg.gpu_device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print("gpu: skipped, CUDA is not available")
+        return
+    wide_X = make_data(cfg.wide_rows, 784, seed=1)
+
+    def fit(on, epochs=cfg.wide_epochs):
+        model = Autoencoder(random_state=0, device=on, early_stopping=False, tol=0.0, max_iter=epochs, **WIDE)
+        model.fit(wide_X)
+        if model.device_.type == "cuda":
+            torch.cuda.synchronize()
+        return model
+
+    fit(device, 1)  # warm-up: CUDA context, kernels
+    med = interleaved({"cpu, 1 thread": lambda: _pinned(lambda: fit("cpu"), 1), device: lambda: fit(device)},
+                      cfg.repeats)
+    ratio = med["cpu, 1 thread"] / med[device]
+    print(f"gpu fit wide ({cfg.wide_rows}x784, batch 4096, {cfg.wide_epochs} epochs): "
+          f"cpu 1 thread {med['cpu, 1 thread']:.3f}s, {device} {med[device]:.3f}s: x{ratio:.1f} "
+          f"(target >= 20x: {'met' if ratio >= 20 else 'not met'})", flush=True)
+    model = fit(device, 1)
+    rng = np.random.RandomState(2)
+    big = np.empty((cfg.gpu_transform_rows, 784), dtype=np.float32)
+    for start in range(0, big.shape[0], 100_000):
+        big[start:start + 100_000] = rng.rand(min(100_000, big.shape[0] - start), 784)
+    model.transform(big[:10_000])
+    times = []
+    for _ in range(cfg.repeats):
+        start = time.perf_counter()
+        codes = model.transform(big)
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    target = "n/a: fewer rows" if cfg.gpu_transform_rows < 1_000_000 else "met" if seconds < 1 else "not met"
+    print(f"gpu transform {cfg.gpu_transform_rows:,}x784 float32 from host memory on {device}: "
+          f"{seconds:.3f}s "
+          f"({cfg.gpu_transform_rows / seconds:,.0f} rows/s; target 1,000,000 rows < 1 s: {target}), "
+          f"codes {codes.shape} {codes.dtype}", flush=True)
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
+    out["gpu"] = {"device": device, "name": name,
+                  "fit_cpu_1_thread_s": med["cpu, 1 thread"], "fit_gpu_s": med[device], "fit_ratio": ratio,
+                  "transform_rows": cfg.gpu_transform_rows, "transform_s": seconds}
+
+
+SEARCH_SCRIPT = """
+import json, time, warnings
+start = time.perf_counter()
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+from skautoencoder import Autoencoder
+imported = time.perf_counter() - start
+warnings.simplefilter("ignore")
+X = load_digits().data / 16.0
+grid = {{"n_components": [2, 4, 8, 16]}}
+est = Autoencoder(max_iter={epochs}, random_state=0)
+times = {{}}
+for label, n_jobs in (("n_jobs=1", 1), ("n_jobs=2, new workers", 2), ("n_jobs=2, workers reused", 2)):
+    start = time.perf_counter()
+    GridSearchCV(est, grid, cv=3, n_jobs=n_jobs).fit(X)
+    times[label] = time.perf_counter() - start
+print(json.dumps({{"import_s": imported, **times}}))
+"""
+
+
+def section_search(cfg, out):
+    script = SEARCH_SCRIPT.format(epochs=cfg.search_epochs)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    times = json.loads(result.stdout.strip().splitlines()[-1])
+    print("search: " + ", ".join(f"{k} {v:.2f}s" for k, v in times.items()) + f"; {load()}", flush=True)
+    out["search"] = times
+
+
 MEMORY_SCRIPT = """
 import resource, sys, warnings
 import numpy as np
 import torch
+import skautoencoder._base
 from skautoencoder import Autoencoder
+from skautoencoder._runtime import _physical_cores
+from skautoencoder.nn import torch_threads
 torch.set_num_threads({threads})
 warnings.simplefilter("ignore")
 rng = np.random.RandomState(0)
@@ -266,13 +470,35 @@ def markdown(out):
     if "memory" in out:
         lines += ["| call | rows | peak RSS added / size of X |", "|---|---|---|"]
         lines += [f"| {r['call']} | {r['rows']:,} | {r['peak_rss_added_over_X']:.2f} |" for r in out["memory"]]
+        lines.append("")
+    if "threads" in out:
+        rows = out["threads"]["rows"]
+        names = list(dict.fromkeys(r["threads"] for r in rows))
+        lines += [f"{out['threads']['cores']} physical cores; load average after: "
+                  + " ".join(f"{x:.2f}" for x in out["threads"]["load_average_after"]), "",
+                  "| net | call | " + " | ".join(names) + " | policy chose | policy / best |",
+                  "|---" * (len(names) + 4) + "|"]
+        for net, call in dict.fromkeys((r["net"], r["call"]) for r in rows):
+            cells = {r["threads"]: r for r in rows if r["net"] == net and r["call"] == call}
+            lines.append(f"| {net} | {call} | " + " | ".join(f"{cells[n]['seconds']:.3f}" for n in names)
+                         + f" | {cells['policy']['policy_chose']} "
+                         + f"| {cells['policy']['ratio_to_best_fixed']:.2f} |")
+        lines.append("")
+    if "gpu" in out:
+        g = out["gpu"]
+        lines += [f"GPU ({g['name']}): wide fit {g['fit_gpu_s']:.3f} s vs {g['fit_cpu_1_thread_s']:.3f} s "
+                  f"on one CPU thread (x{g['fit_ratio']:.1f}); transform of {g['transform_rows']:,} x 784: "
+                  f"{g['transform_s']:.3f} s", ""]
+    if "search" in out:
+        lines += ["| search | seconds |", "|---|---|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in out["search"].items()]
     return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sections", nargs="+", default=["fit", "gemm", "inference", "memory"],
-                        choices=["fit", "gemm", "inference", "memory"])
+                        choices=["fit", "gemm", "inference", "memory", "threads", "gpu", "search"])
     parser.add_argument("--n-samples", type=int, default=20480)
     parser.add_argument("--n-features", type=int, default=64)
     parser.add_argument("--hidden", type=int, nargs="*", default=[128])
@@ -282,9 +508,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for every contender")
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--wide-rows", type=int, default=20_000,
+                        help="rows of the wide net's data (threads, gpu)")
+    parser.add_argument("--wide-epochs", type=int, default=2)
+    parser.add_argument("--gpu-device", default="cuda")
+    parser.add_argument("--gpu-transform-rows", type=int, default=1_000_000)
+    parser.add_argument("--search-epochs", type=int, default=20)
     parser.add_argument("--out", default="benchmarks/results", help="folder for speed.json and speed.md")
     cfg = parser.parse_args()
 
+    cfg.default_threads = torch.get_num_threads()  # before this script sets its own
     torch.set_num_threads(cfg.threads)
     from threadpoolctl import threadpool_limits
 
@@ -295,8 +528,8 @@ def main():
     print(f"{cfg.n_samples}x{cfg.n_features}, layers {[cfg.n_features, *cfg.hidden, cfg.n_components]} mirrored, "
           f"{cfg.epochs} epochs, {cfg.threads} thread(s), median of {cfg.repeats}", flush=True)
     for section in cfg.sections:
-        if section == "memory":
-            section_memory(cfg, out)
+        if section in ("memory", "search"):
+            globals()[f"section_{section}"](cfg, out)
         else:
             globals()[f"section_{section}"](cfg, X, out)
     os.makedirs(cfg.out, exist_ok=True)

@@ -44,15 +44,15 @@ from . import _ordered, _persistence, _state
 from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported)
-from ._runtime import out_of_memory_hint, resolve_device, restore_device
 from ._ratings import observed_offsets
+from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_work, threads_for
 from .nn.corruption import NOISES, corrupt, hide
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
 from .nn.modules import (
     ACTIVATIONS, AutoencoderModule, ObservedOffsetsModule, build_mlp_autoencoder, reset_parameters,
 )
 from .nn.steps import forward_stack, linear_stack, plain_mse_loss
-from .nn.training import OPTIMIZERS, DivergenceError, History, Trainer, threads_pinned, torch_threads
+from .nn.training import OPTIMIZERS, DivergenceError, History, Trainer, torch_threads
 
 __all__ = ["BaseAutoencoder", "load"]
 
@@ -421,16 +421,9 @@ class BaseAutoencoder(
             return self._to_tensor(X), None
         return X, lambda data, rows: self._to_tensor(data[rows.cpu().numpy()])
 
-    def _threads(self):
-        """Torch threads for training and inference: the user's inside
-        ``nn.torch_threads(n)``, one otherwise.
-
-        One thread is the default because on a shared or busy machine torch's
-        OpenMP threads wait on each other and a small network can train many
-        times slower with two threads than with one; one thread also keeps
-        results independent of the machine.
-        """
-        return None if threads_pinned() else 1
+    def _threads(self, n_rows, training):
+        """Torch threads for a call over batches of ``n_rows`` rows (the policy: ``_runtime``)."""
+        return threads_for(step_work(self.module_, n_rows, training), self.device_)
 
     # ------------------------------------------------------------------
     # Fitting: validate -> initialise -> split -> train -> (ordered: measure, cut) -> offset_
@@ -627,7 +620,7 @@ class BaseAutoencoder(
         outcome. On divergence the estimator keeps the last finite weights, stays usable,
         and a ValueError says what to change."""
         history = History(self.loss_curve_, self.validation_loss_curve_)
-        with torch_threads(self._threads()), out_of_memory_hint(
+        with torch_threads(self._threads(self.batch_size_, True)), out_of_memory_hint(
                 type(self).__name__, self.device_,
                 f"during training; lower batch_size (currently {self.batch_size_}), "):
             try:
@@ -743,7 +736,8 @@ class BaseAutoencoder(
         chunk = self._chunk_rows(X)
         advice = (f"during inference; it runs {chunk} rows at a time: lower "
                   "sklearn.set_config(working_memory=...) (in MB), ")
-        with torch.inference_mode(), torch_threads(self._threads()), out_of_memory_hint(
+        threads = self._threads(min(X.shape[0], chunk), False)
+        with torch.inference_mode(), torch_threads(threads), out_of_memory_hint(
                 type(self).__name__, self.device_, advice):
             for rows in gen_batches(X.shape[0], chunk):
                 result = fn(module, self._to_tensor(X[rows], dtype)).cpu().numpy()

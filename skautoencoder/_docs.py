@@ -100,8 +100,9 @@ _SHARED_DOCS = {
         Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
         ``'auto'`` picks CUDA when available. A device that is not available
         is an error at :meth:`fit`; a fitted model unpickled or loaded where
-        its device is missing moves to CUDA or the CPU with a warning. The
-        number of CPU threads is described in the scaling guide.
+        its device is missing moves to CUDA or the CPU with a warning. On the
+        CPU the number of torch threads follows the work, within your limits;
+        ``with skautoencoder.nn.torch_threads(n):`` fixes it (see :ref:`threads`).
 
     missing : {'zero', 'mask'}, default='zero'
         What an entry that is not there means. ``'zero'``: the unstored

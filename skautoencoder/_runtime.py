@@ -1,17 +1,43 @@
-"""Where and how the estimators run: the device policy and the out-of-memory hint.
+"""Where and how the estimators run: the device policy, the thread policy and the
+out-of-memory hint.
 
 One function decides a device for every path: :func:`resolve_device` for a
 device the user asks for (``fit``, ``load(device=...)``), strict, and
 :func:`restore_device` for a device recorded in a fitted model (unpickling,
 ``load``), which falls back with a warning when it is not available here.
+
+:func:`threads_for` decides the torch threads of each training or inference call.
+Its rule (documented for users in doc/user_guide/scaling.rst, "Threads"):
+
+- inside ``skautoencoder.nn.torch_threads(n)``: exactly ``n`` threads;
+- otherwise one thread on a GPU, in a thread other than the main thread (joblib's
+  threading backend, Dask's threaded scheduler, a thread pool: the caller already
+  runs work side by side), and wherever a step is small;
+- else one thread per ``WORK_PER_THREAD`` multiply-adds of a step, capped by the
+  physical cores, by the count the user or the environment set (torch's own thread
+  count and ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``), and by the cores that other
+  processes leave idle.
+
+Why (measured on a shared 2-core machine, 1 vs 2 threads, fits of 0.7M to 4.4G
+multiply-adds per step; benchmarks/speed.py --sections threads times the rule):
+torch's OpenMP threads wait on each other at every parallel operation, so while
+another process held a core a second thread made small fits 20-50x slower and even a
+784-512-256-32 net at batch 4096 2.4x slower; on idle cores that wide net fit 1.85x
+faster with 2 threads, while steps of a few million multiply-adds gained under 10%.
 """
 
 import contextlib
+import functools
+import os
+import threading
+import time
 import warnings
 
 import torch
 
-__all__ = ["out_of_memory_hint", "resolve_device", "restore_device"]
+from .nn.training import threads_pinned
+
+__all__ = ["out_of_memory_hint", "resolve_device", "restore_device", "step_work", "threads_for"]
 
 _OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
 
@@ -85,3 +111,102 @@ def out_of_memory_hint(owner, device, advice):
         raise MemoryError(
             f"{owner} ran out of memory on {device} {advice}use a smaller network, or use device='cpu'."
         ) from exc
+
+
+# -- threads -------------------------------------------------------------------------
+#: Multiply-adds of a step's matmuls per thread: fewer threads than ``work //
+#: WORK_PER_THREAD``. A training step counts its forward and backward passes (3x the
+#: forward's). Measured: at 13M (64-128-64-8 at batch 128) 2 threads are no faster than
+#: 1, at 154M (256-256-128-16 at batch 256) they take 0.72x the time of 1.
+WORK_PER_THREAD = 32_000_000
+
+#: Seconds a measurement of the other processes' load is reused.
+_LOAD_MAX_AGE = 0.5
+_load_lock = threading.Lock()
+_load = {"time": -float("inf"), "busy": 0}
+
+
+@functools.lru_cache(maxsize=None)
+def _physical_cores():
+    """Physical cores this process may run on (CPU affinity and cgroup quotas counted)."""
+    from joblib import cpu_count  # scikit-learn's dependency; imported on first use
+
+    return max(1, cpu_count(only_physical_cores=True))
+
+
+def _thread_limit():
+    """The most threads that the user or the environment allow in this thread.
+
+    Every setting that bounds torch shows in ``torch.get_num_threads()`` of the calling
+    thread: ``torch.set_num_threads``, threadpoolctl's ``threadpool_limits`` (it sets
+    the OpenMP count that torch reports), and ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``,
+    which torch reads when it starts (joblib's loky workers and Dask's worker processes
+    set ``OMP_NUM_THREADS=1``). The variables also count when set after torch started.
+    A count *above* torch's default is not a request: only ``torch_threads(n)`` forces one.
+    """
+    limit = torch.get_num_threads()
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        try:
+            limit = min(limit, int(os.environ.get(name, "").split(",")[0]))
+        except ValueError:  # unset or not a number: torch ignores it too
+            pass
+    return max(1, limit)
+
+
+def _runnable_elsewhere():
+    """Threads of other processes running or waiting for a core now (Linux); 0 elsewhere."""
+    try:
+        with open("/proc/loadavg") as f:
+            runnable = int(f.read().split()[3].split("/")[0])
+        ours = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat") as f:
+                    stat = f.read()
+            except OSError:  # the thread ended meanwhile
+                continue
+            ours += stat[stat.rindex(")") + 2] == "R"
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, runnable - max(ours, 1))
+
+
+def _busy_cores():
+    """Cores that other processes keep busy: their runnable threads now (one reading of
+    about 0.1 ms: cheap next to the smallest step that wants a second thread, a millisecond
+    or more), reused for ``_LOAD_MAX_AGE`` seconds."""
+    with _load_lock:
+        if time.monotonic() - _load["time"] > _LOAD_MAX_AGE:
+            _load["busy"] = _runnable_elsewhere()
+            _load["time"] = time.monotonic()
+        return _load["busy"]
+
+
+def step_work(module, n_rows, training):
+    """Multiply-adds of the matmuls of one step of ``module`` over ``n_rows`` rows.
+
+    One per weight and row for the forward pass, three for a training step (forward
+    and backward). Convolution kernels count once per weight, not per position: an
+    underestimate, which errs towards fewer threads.
+    """
+    weights = sum(p.numel() for p in module.parameters() if p.dim() > 1)
+    return n_rows * weights * (3 if training else 1)
+
+
+def threads_for(work, device="cpu"):
+    """Torch threads for a training or inference call whose steps cost ``work`` multiply-adds.
+
+    ``None`` inside ``skautoencoder.nn.torch_threads(n)``: the user's count stands.
+    See the module docstring for the rule and why.
+    """
+    if threads_pinned():
+        return None
+    if torch.device(device).type != "cpu" or threading.current_thread() is not threading.main_thread():
+        return 1
+    wanted = int(work // WORK_PER_THREAD)
+    if wanted > 1:
+        wanted = min(wanted, _physical_cores(), _thread_limit())
+    if wanted <= 1:
+        return 1
+    idle = _physical_cores() - round(_busy_cores())
+    return max(1, min(wanted, idle))
