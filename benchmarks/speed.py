@@ -35,6 +35,12 @@ threads
     repeats, medians; prints the load average, the count the policy chose,
     its time over the best fixed count's, and the target of issue #18 for
     a 16-core CPU (wide fit with the policy >= 4x faster than 1 thread).
+first_fit
+    Three ``Autoencoder.fit`` calls (1,000 x 64, 5 epochs) in a fresh
+    process, each timed: the first pays whatever a process pays once (torch
+    imports done lazily by the code the fit runs). Reported: the first fit's
+    time over the median of the next two, and whether ``torch._dynamo`` and
+    ``sympy`` were imported (each costs seconds once).
 gpu
     On CUDA (skipped without it): the wide network's fit at batch 4096 on the
     GPU against the same fit on one CPU thread, and ``transform`` of
@@ -408,6 +414,35 @@ def section_search(cfg, out):
     out["search"] = times
 
 
+FIRST_FIT_SCRIPT = """
+import json, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from skautoencoder import Autoencoder
+X = np.random.RandomState(0).rand(1000, 64)
+times = []
+for seed in range(3):
+    start = time.perf_counter()
+    Autoencoder(8, max_iter=5, random_state=seed).fit(X)
+    times.append(time.perf_counter() - start)
+print(json.dumps({{"times": times, "dynamo": "torch._dynamo" in sys.modules, "sympy": "sympy" in sys.modules}}))
+"""
+
+
+def section_first_fit(cfg, out):
+    rows = []
+    for _ in range(cfg.repeats):
+        result = subprocess.run([sys.executable, "-c", FIRST_FIT_SCRIPT.format()], capture_output=True,
+                                text=True, check=True)
+        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    first = float(np.median([r["times"][0] for r in rows]))
+    later = float(np.median([t for r in rows for t in r["times"][1:]]))
+    out["first_fit"] = {"first_s": first, "later_s": later, "extra_s": first - later,
+                        "dynamo": any(r["dynamo"] for r in rows), "sympy": any(r["sympy"] for r in rows)}
+    print(f"first fit in a fresh process {first:.3f} s, later fits {later:.3f} s (extra {first - later:+.3f} s); "
+          f"torch._dynamo imported: {out['first_fit']['dynamo']}, sympy: {out['first_fit']['sympy']}", flush=True)
+
+
 MEMORY_SCRIPT = """
 import resource, sys, warnings
 import numpy as np
@@ -489,6 +524,10 @@ def markdown(out):
         lines += [f"GPU ({g['name']}): wide fit {g['fit_gpu_s']:.3f} s vs {g['fit_cpu_1_thread_s']:.3f} s "
                   f"on one CPU thread (x{g['fit_ratio']:.1f}); transform of {g['transform_rows']:,} x 784: "
                   f"{g['transform_s']:.3f} s", ""]
+    if "first_fit" in out:
+        f = out["first_fit"]
+        lines += [f"first fit {f['first_s']:.3f} s, later fits {f['later_s']:.3f} s (extra {f['extra_s']:+.3f} s); "
+                  f"torch._dynamo imported: {f['dynamo']}, sympy: {f['sympy']}", ""]
     if "search" in out:
         lines += ["| search | seconds |", "|---|---|"]
         lines += [f"| {k} | {v:.2f} |" for k, v in out["search"].items()]
@@ -498,7 +537,7 @@ def markdown(out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sections", nargs="+", default=["fit", "gemm", "inference", "memory"],
-                        choices=["fit", "gemm", "inference", "memory", "threads", "gpu", "search"])
+                        choices=["fit", "gemm", "inference", "memory", "threads", "gpu", "search", "first_fit"])
     parser.add_argument("--n-samples", type=int, default=20480)
     parser.add_argument("--n-features", type=int, default=64)
     parser.add_argument("--hidden", type=int, nargs="*", default=[128])
@@ -528,7 +567,7 @@ def main():
     print(f"{cfg.n_samples}x{cfg.n_features}, layers {[cfg.n_features, *cfg.hidden, cfg.n_components]} mirrored, "
           f"{cfg.epochs} epochs, {cfg.threads} thread(s), median of {cfg.repeats}", flush=True)
     for section in cfg.sections:
-        if section in ("memory", "search"):
+        if section in ("memory", "search", "first_fit"):
             globals()[f"section_{section}"](cfg, out)
         else:
             globals()[f"section_{section}"](cfg, X, out)
