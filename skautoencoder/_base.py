@@ -256,6 +256,10 @@ class BaseAutoencoder(
     def _resolve_params(self):
         """Resolve parameters into fitted attributes at every training call (not only the first)."""
 
+    def _after_training(self, X):
+        """Fit what the variant derives from the trained network and the training rows ``X``
+        (validated), at the end of every training call, before ``offset_``."""
+
     def _loss_is_plain_mse(self):
         """Whether the training loss is exactly ``mse_loss(module_(X), X)``, drawing nothing
         from the generator. A variant whose loss adds a term or samples says no."""
@@ -492,6 +496,7 @@ class BaseAutoencoder(
             if self._r2_target() is not None:
                 self._cut(_ordered.choose_width(r2, self._r2_target(), type(self).__name__))
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
+        self._after_training(X)
         self.offset_ = self._offset(self._score_samples(X))
         self._warn_end(status)
         return self
@@ -542,6 +547,7 @@ class BaseAutoencoder(
         if self._is_ordered():
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
+        self._after_training(X)
         self.offset_ = self._offset(self._score_samples(X))
         self._warn_end(status)
         return self

@@ -45,7 +45,7 @@ def to_numpy(obj):
 
 
 def _field(name, value, kind):
-    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array')."""
+    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array', 'matrix')."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -62,6 +62,10 @@ def _field(name, value, kind):
     if kind == "array":
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
+        return value.astype(np.float64)
+    if kind == "matrix":
+        if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
+            raise ValueError(f"{name} should be a 2-D float array.")
         return value.astype(np.float64)
     raise ValueError(f"unknown kind {kind!r} of {name}")  # a programming error
 

@@ -41,6 +41,10 @@ def test_round_trip(model, tmp_path):
         np.testing.assert_array_equal(getattr(loaded, method)(frame), getattr(model, method)(frame))
     assert list(loaded.feature_names_in_) == list(frame.columns)
     assert loaded.loss_curve_ == model.loss_curve_ and loaded.n_iter_ == model.n_iter_
+    if hasattr(model, "sample"):  # the stored quantiles come back
+        np.testing.assert_array_equal(loaded.sample(5, random_state=0), model.sample(5, random_state=0))
+        unpickled = pickle.loads(pickle.dumps(model))
+        np.testing.assert_array_equal(unpickled.sample(5, random_state=0), model.sample(5, random_state=0))
 
 
 def test_warm_start_continues_after_load_like_the_original(tmp_path):
