@@ -34,7 +34,7 @@ ESTIMATORS = [
     Autoencoder(**SMALL),
     DenoisingAutoencoder(**SMALL),
     SparseAutoencoder(**SMALL),
-    SparseAutoencoder(**SMALL, sparsity="topk", sparsity_target=0.5),
+    SparseAutoencoder(**SMALL, sparsity="kl"),
     ContractiveAutoencoder(**SMALL),
     VariationalAutoencoder(**SMALL),
     ConvolutionalAutoencoder(**SMALL, channels=(4,)),

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 RNG = np.random.RandomState(0)
 X = RNG.rand(120, 16)
 SMALL = dict(n_components=3, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
-MODELS = [Autoencoder(**SMALL), DenoisingAutoencoder(**SMALL), SparseAutoencoder(**SMALL, sparsity="topk"),
+MODELS = [Autoencoder(**SMALL), DenoisingAutoencoder(**SMALL), SparseAutoencoder(**SMALL, sparsity="l1"),
           ContractiveAutoencoder(**SMALL), VariationalAutoencoder(**SMALL, loss="bce"),
           ConvolutionalAutoencoder(**SMALL, image_shape=(4, 4), channels=(2,))]
 

@@ -88,13 +88,37 @@ def hoyer_sparsity(Z):
     return float(np.mean((np.sqrt(n) - ratio) / (np.sqrt(n) - 1)))
 
 
-def test_sparse_kl_pulls_mean_activation_to_target(digits):
+def near_zero_fraction(Z):
+    """Fraction of codes below 1% of the largest magnitude in their row."""
+    return float(np.mean(np.abs(Z) < 0.01 * np.abs(Z).max(axis=1, keepdims=True)))
+
+
+@pytest.fixture(scope="module")
+def plain32(digits):
+    return Autoencoder(32, random_state=0).fit(digits[0])
+
+
+def test_sparse_default_codes_are_sparse_per_row(digits, plain32):
     X_train, X_test = digits
-    sae = SparseAutoencoder(32, sparsity="kl", sparsity_target=0.05, random_state=0).fit(X_train)
+    sae = SparseAutoencoder(32, random_state=0).fit(X_train)
+    codes = sae.transform(X_test)
+    # top-k: at most k = 14 of 32 codes per row are non-zero, whatever the data
+    assert sae.sparsity == "topk" and (codes != 0).sum(axis=1).max() == 14
+    # measured: near zero 0.57 vs 0.02, Hoyer 0.53 vs 0.26; R² 0.859 vs 0.924
+    assert near_zero_fraction(codes) > 0.5 > 10 * near_zero_fraction(plain32.transform(X_test))
+    assert hoyer_sparsity(codes) > hoyer_sparsity(plain32.transform(X_test)) + 0.2
+    assert heldout_r2(sae, X_test) > heldout_r2(plain32, X_test) - 0.08
+
+
+def test_sparse_kl_pulls_mean_activation_to_target_but_not_each_row(digits):
+    X_train, X_test = digits
+    sae = SparseAutoencoder(32, sparsity="kl", random_state=0).fit(X_train)
     codes = sae.transform(X_test)
     assert codes.min() >= 0 and codes.max() <= 1  # sigmoid units
     assert abs(codes.mean() - 0.05) < 0.03  # measured 0.067
-    assert sae.sparsity_weight_ == 3e-3
+    assert sae.sparsity_weight_ == 3e-3 and sae.sparsity_target_ == 0.05
+    # the documented weakness: a low, dense code (measured: 2% of the codes near zero)
+    assert near_zero_fraction(codes) < 0.2
 
 
 def test_sparse_topk_keeps_exactly_k_codes(digits):
@@ -107,9 +131,9 @@ def test_sparse_topk_keeps_exactly_k_codes(digits):
 
 
 @pytest.mark.parametrize("sparsity", ["l1", "topk"])
-def test_sparse_codes_are_sparser_at_similar_reconstruction(digits, sparsity):
+def test_sparse_codes_are_sparser_at_similar_reconstruction(digits, plain32, sparsity):
     X_train, X_test = digits
-    plain = Autoencoder(32, random_state=0).fit(X_train)
+    plain = plain32
     sae = SparseAutoencoder(32, sparsity=sparsity, sparsity_target=0.25, random_state=0).fit(X_train)
     # measured: Hoyer 0.64 (l1), 0.69 (topk) vs 0.26; R2 0.84, 0.80 vs 0.92
     assert hoyer_sparsity(sae.transform(X_test)) > hoyer_sparsity(plain.transform(X_test)) + 0.3
