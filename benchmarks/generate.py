@@ -137,7 +137,8 @@ def main():
             per_seed.append(scores)
             print(f"{name} seed {seed}: VAE fit {fit_s:.1f} s", flush=True)
         labels = list(per_seed[0])
-        summary = {label: {key: [s[label][key] for s in per_seed] for key in ("mmd2", "c2st")} for label in labels}
+        summary = {label: {key: [scores[label][key] for scores in per_seed] for key in ("mmd2", "c2st")}
+                   for label in labels}
         results[name] = summary
         lines += [f"\n### {name} ({X.shape[0]} rows, {X.shape[1]} features; seeds {args.seeds})\n",
                   "| generator | MMD² (mean ± sd) | C2ST accuracy (mean ± sd) |", "|---|---|---|"]

@@ -104,15 +104,16 @@ def main():
                 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
             models = {"Autoencoder (plain)": Autoencoder(k, random_state=seed)}
             for setting in args.settings:
-                models[f"SparseAutoencoder({setting})"] = SparseAutoencoder(k, random_state=seed, **json.loads(setting))
+                params = json.loads(setting)
+                models[f"SparseAutoencoder({setting})"] = SparseAutoencoder(k, random_state=seed, **params)
             plain = None
             for label, model in models.items():
                 scores = measure(model.fit(X_train), X_test)
                 plain = scores["R2"] if plain is None else plain
                 scores["dR2"] = scores["R2"] - plain
                 rows.setdefault(label, []).append(scores)
-                print(f"{name} seed {seed} {label}: " + ", ".join(f"{key} {v:.3f}" for key, v in scores.items()),
-                      flush=True)
+                measured = ", ".join(f"{key} {v:.3f}" for key, v in scores.items())
+                print(f"{name} seed {seed} {label}: {measured}", flush=True)
         keys = ["R2", "dR2", "R2 cut", "near zero", "active", "Hoyer"]
         lines += [f"\n### {name} ({X.shape[0]} rows, {X.shape[1]} features), n_components={k}, "
                   f"seeds {args.seeds} (mean ± sd)\n",

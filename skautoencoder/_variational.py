@@ -177,7 +177,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         n = int(n_samples)
-        # one row of draws per sample (code, then noise): the first rows do not depend on n_samples
+        # per row: the code, then the observation noise
         draws = torch.randn((n, self.n_components_ + self.n_features_in_), generator=generator,
                             device=self.device_, dtype=torch.float64)
         noisy = self.loss == "mse"

@@ -47,7 +47,7 @@ def test_sparse_architecture_change_on_warm_start_raises(change):
 
 
 def test_sparse_penalty_weight_is_resolved_at_every_fit():
-    model = _make(SparseAutoencoder).fit(X)
+    model = _make(SparseAutoencoder, sparsity="kl").fit(X)
     assert model.sparsity_weight_ == 3e-3
     model.set_params(warm_start=True, sparsity_weight=0.5).fit(X)
     assert model.sparsity_weight_ == 0.5
@@ -99,7 +99,8 @@ def test_state_is_plain_values_and_arrays(cls):
 
 
 def test_each_variant_declares_its_own_state():
-    assert "sparsity_weight_" in SparseAutoencoder._declared_attributes()
+    assert {"sparsity_weight_", "sparsity_target_"} <= set(SparseAutoencoder._declared_attributes())
+    assert {"training_quantiles_", "model_quantiles_"} <= set(VariationalAutoencoder._declared_attributes())
     assert "sparsity_weight_" not in Autoencoder._declared_attributes()
     assert {"channels", "kernel_size", "image_shape"} <= set(ConvolutionalAutoencoder._architecture_params)
     assert {"sparsity", "sparsity_target"} <= set(SparseAutoencoder._architecture_params)
