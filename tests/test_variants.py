@@ -211,7 +211,7 @@ def test_vae_samples_are_closer_to_held_out_digits_than_decoder_means(digits, va
     vae = vae_default
     samples = vae.sample(len(X_test), random_state=0)
     means = vae.inverse_transform(np.random.RandomState(0).standard_normal((len(X_test), vae.n_components_)))
-    # measured: 0.004 vs 0.014 (the training rows themselves: 0.0026)
+    # measured: 0.0037 vs about 0.016 (the training rows themselves: 0.0026)
     assert mmd2(samples, X_test) < 0.5 * mmd2(means, X_test)
     # each feature keeps the data's values: range, and the exact zeros of the background
     assert samples.min() >= 0 and samples.max() <= 1
