@@ -45,7 +45,8 @@ def to_numpy(obj):
 
 
 def _field(name, value, kind):
-    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array', 'matrix')."""
+    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
+    'matrix': 2-D)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")

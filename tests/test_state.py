@@ -201,3 +201,12 @@ def test_inference_chunks_follow_working_memory(monkeypatch):
     with sklearn.config_context(working_memory=0.01):  # 10 kB
         np.testing.assert_array_equal(model.transform(X), expected)
     assert 1 < len(seen) and max(seen) < len(X)
+
+
+def test_matrix_fields_are_2d_float_arrays():
+    from skautoencoder import _state
+
+    assert _state._field("training_quantiles_", np.zeros((3, 2), np.float32), "matrix").dtype == np.float64
+    for bad in (np.zeros(3), np.zeros((2, 2), dtype=int), [[0.0]]):
+        with pytest.raises(ValueError, match="training_quantiles_ should be a 2-D float array"):
+            _state._field("training_quantiles_", bad, "matrix")
