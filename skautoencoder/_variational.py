@@ -80,6 +80,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
+    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix"}
 
     def _loss_is_plain_mse(self):
         return False  # a sampled ELBO
@@ -141,8 +142,6 @@ class VariationalAutoencoder(BaseAutoencoder):
         return build_variational_autoencoder(
             n_features, self._hidden_sizes(), self.n_components_, self.activation, self._output_activation()
         )
-
-    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix"}
 
     #: Rows that measure the quantiles of the training data and of the model's raw samples.
     _QUANTILE_ROWS = 10000
