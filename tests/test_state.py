@@ -210,3 +210,11 @@ def test_matrix_fields_are_2d_float_arrays():
     for bad in (np.zeros(3), np.zeros((2, 2), dtype=int), [[0.0]]):
         with pytest.raises(ValueError, match="training_quantiles_ should be a 2-D float array"):
             _state._field("training_quantiles_", bad, "matrix")
+
+
+def test_per_feature_matrices_must_match_the_features():
+    model = VariationalAutoencoder(**SMALL).fit(X)
+    state = model.__getstate__()
+    state["_fitted_state"]["attributes"]["model_quantiles_"] = np.zeros((10, 3))
+    with pytest.raises(ValueError, match="model_quantiles_ should hold n_features_in_ finite columns"):
+        VariationalAutoencoder().__setstate__(state)
