@@ -25,9 +25,10 @@ Detectors:
   ``VariationalAutoencoder`` and ``ConvolutionalAutoencoder``, at its defaults
   (``random_state=seed``, ``device='cpu'``), inside
   ``Pipeline([StandardScaler(), estimator])``;
-- ``Autoencoder-trimmed``: the configuration recommended for outlier
-  detection, ``Autoencoder(trim_fraction=0.2, max_iter=40,
-  early_stopping=False, batch_size=256)`` (see ``RECOMMENDED``);
+- ``Autoencoder-trimmed``: the trimmed recipe on ``Autoencoder``,
+  ``Autoencoder(trim_fraction=0.2, max_iter=40, early_stopping=False,
+  batch_size=256)`` (see ``RECOMMENDED``);
+- ``AutoencoderOutlierDetector`` at its defaults (chosen by ``--cv``);
 - ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
   their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
   (skipped when PyOD is not installed);
@@ -193,7 +194,7 @@ def _skautoencoder_factory(cls, **params):
     return factory
 
 
-#: The configuration the docs recommend for outlier detection: a trimmed loss
+#: The trimmed recipe on Autoencoder (what the docs recommended before AutoencoderOutlierDetector): a trimmed loss
 #: (the 20% worst-reconstructed rows of each batch do not train the model) and
 #: a fixed budget of 40 epochs.
 RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256)
@@ -226,6 +227,8 @@ def available_detectors():
             detectors[name] = _skautoencoder_factory(cls)
     if skautoencoder is not None:
         detectors["Autoencoder-trimmed"] = _skautoencoder_factory(skautoencoder.Autoencoder, **RECOMMENDED)
+        if hasattr(skautoencoder, "AutoencoderOutlierDetector"):
+            detectors["AutoencoderOutlierDetector"] = _skautoencoder_factory(skautoencoder.AutoencoderOutlierDetector)
     if importlib.util.find_spec("pyod") is not None:
         detectors["PyOD-AutoEncoder"] = _pyod_factory("pyod.models.auto_encoder.AutoEncoder")
         detectors["PyOD-VAE"] = _pyod_factory("pyod.models.vae.VAE")
