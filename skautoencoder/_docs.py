@@ -212,8 +212,14 @@ def fill_doc(cls):
 
     def own_default(match):
         default = defaults.get(match.group(1), inspect.Parameter.empty)
-        if default is inspect.Parameter.empty or isinstance(default, float):
+        if default is inspect.Parameter.empty:
             return match.group(0)
+        if isinstance(default, float):  # keep the written form (1e-3) of an unchanged float
+            try:
+                if float(match.group(2)) == default:
+                    return match.group(0)
+            except ValueError:
+                pass
         return f"{match.group(0)[:match.start(2) - match.start(0)]}{default!r}"
 
     for key, text in _SHARED_DOCS.items():
