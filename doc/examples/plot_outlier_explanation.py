@@ -63,8 +63,8 @@ print(f"the largest |z-score| names it in {np.mean(z_named == column):.0%} (chan
 
 # %%
 # One swapped value is a subtle anomaly: the default threshold
-# (``contamination='auto'``) flags few of these rows, but their scores are
-# lower than those of the untouched rows (ROC-AUC of planted against
+# (``contamination='auto'``) flags only some of these rows, but their scores
+# are lower than those of the untouched rows (ROC-AUC of planted against
 # untouched), and the per-feature terms point at the changed value.
 scores = np.r_[detector.score_samples(X_test), detector.score_samples(planted)]
 is_planted = np.r_[np.zeros(len(X_test)), np.ones(len(planted))]
