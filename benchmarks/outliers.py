@@ -194,8 +194,8 @@ def _skautoencoder_factory(cls, **params):
     return factory
 
 
-#: The trimmed recipe on Autoencoder (what the docs recommended before AutoencoderOutlierDetector): a trimmed loss
-#: (the 20% worst-reconstructed rows of each batch do not train the model) and
+#: The trimmed recipe on Autoencoder (the docs' recommendation before AutoencoderOutlierDetector): a
+#: trimmed loss (the 20% worst-reconstructed rows of each batch do not train the model) and
 #: a fixed budget of 40 epochs.
 RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256)
 
@@ -228,7 +228,8 @@ def available_detectors():
     if skautoencoder is not None:
         detectors["Autoencoder-trimmed"] = _skautoencoder_factory(skautoencoder.Autoencoder, **RECOMMENDED)
         if hasattr(skautoencoder, "AutoencoderOutlierDetector"):
-            detectors["AutoencoderOutlierDetector"] = _skautoencoder_factory(skautoencoder.AutoencoderOutlierDetector)
+            detectors["AutoencoderOutlierDetector"] = _skautoencoder_factory(
+                skautoencoder.AutoencoderOutlierDetector)
     if importlib.util.find_spec("pyod") is not None:
         detectors["PyOD-AutoEncoder"] = _pyod_factory("pyod.models.auto_encoder.AutoEncoder")
         detectors["PyOD-VAE"] = _pyod_factory("pyod.models.vae.VAE")
@@ -457,8 +458,9 @@ def run_cached(datasets, detectors, seeds, max_train, cache_path, progress=print
                            n_test=int(X_test.shape[0]), n_features=int(X.shape[1]))
                 rec.pop("traceback", None)
                 cache[key(det, name, seed)] = rec
-                progress(f"[{name} seed={seed}] {det:<32} roc_auc={rec['roc_auc']:.4f} fit={rec['fit_s']:.2f}s"
-                         + (f" ERROR {rec['error']}" if rec["error"] else ""))
+                error = f" ERROR {rec['error']}" if rec["error"] else ""
+                progress(f"[{name} seed={seed}] {det:<32} roc_auc={rec['roc_auc']:.4f} "
+                         f"fit={rec['fit_s']:.2f}s{error}")
             cache_path.parent.mkdir(parents=True, exist_ok=True)
             cache_path.write_text(json.dumps(cache))
     return [cache[key(d, ds, s)] for ds in datasets for s in seeds for d in detectors]
@@ -532,7 +534,8 @@ def _defaults_candidate():
 def cv_report(records, candidates, peers, seeds):
     """The ``--cv`` tables (markdown) and their numbers."""
     per_dataset, summary = summarize(records, [*candidates, *peers])
-    lines = [f"Seeds {', '.join(map(str, seeds))}; {len(per_dataset)} data sets; ROC-AUC means over seeds.", ""]
+    lines = [f"Seeds {', '.join(map(str, seeds))}; {len(per_dataset)} data sets; "
+             "ROC-AUC means over seeds.", ""]
     results = {}
     for label, repeats in (("leave-one-dataset-out", None), (f"{CV_REPEATS} x random halves", CV_REPEATS)):
         cv, counts = cross_validate(per_dataset, candidates, peers, records, repeats)
@@ -540,23 +543,27 @@ def cv_report(records, candidates, peers, seeds):
         lines += [f"**Out-of-fold, {label}** (the candidate is chosen on each fold's training sets):", "",
                   "| detector | out-of-fold mean ROC-AUC | mean rank | median fit s |", "|---|---|---|---|"]
         for n, v in cv.items():
-            lines.append(f"| {n} | {v['mean_roc_auc']:.4f} | {v['mean_rank']:.2f} | {_fmt(v['median_fit_s'], '.2f')} |")
+            lines.append(f"| {n} | {v['mean_roc_auc']:.4f} | {v['mean_rank']:.2f} | "
+                         f"{_fmt(v['median_fit_s'], '.2f')} |")
         lines += ["", "chosen: " + ", ".join(f"{c} {k}x" for c, k in counts.items() if k), ""]
     final = max(candidates, key=lambda c: summary[c]["mean_roc_auc"])
     lines += ["**In-sample** (every number below chose nothing, but picking the best row of this table "
               "is tuning on these sets):", "",
-              "| detector | mean ROC-AUC | mean AP | mean rank (all rows) | median fit s |", "|---|---|---|---|---|"]
+              "| detector | mean ROC-AUC | mean AP | mean rank (all rows) | median fit s |",
+              "|---|---|---|---|---|"]
     for det, v in sorted(summary.items(), key=lambda kv: -np.nan_to_num(kv[1]["mean_roc_auc"], nan=-1)):
         lines.append(f"| {det} | {v['mean_roc_auc']:.4f} | {v['mean_ap']:.4f} | {v['mean_rank']:.2f} | "
                      f"{_fmt(v['median_fit_s'], '.2f')} |")
+    defaults = _defaults_candidate() or "none of the candidates"
     lines += ["", f"Chosen on all sets (the recommended default): **{final}**; "
-              f"AutoencoderOutlierDetector's defaults are {_defaults_candidate() or 'none of the candidates'}.", ""]
+              f"AutoencoderOutlierDetector's defaults are {defaults}.", ""]
     lines += ["Per data set ROC-AUC (in-sample):", "",
-              "| dataset | " + " | ".join([*candidates, *peers]) + " |", "|---|" + "---|" * (len(candidates) + len(peers))]
+              "| dataset | " + " | ".join([*candidates, *peers]) + " |",
+              "|---|" + "---|" * (len(candidates) + len(peers))]
     for ds, row in per_dataset.items():
         lines.append(f"| {ds} | " + " | ".join(_fmt(row[d]["roc_auc"]) for d in [*candidates, *peers]) + " |")
-    return "\n".join(lines) + "\n", {"cv": results, "in_sample": summary, "per_dataset": per_dataset,
-                                      "final": final}
+    payload = {"cv": results, "in_sample": summary, "per_dataset": per_dataset, "final": final}
+    return "\n".join(lines) + "\n", payload
 
 
 def main_cv(args, datasets):

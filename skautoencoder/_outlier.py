@@ -159,9 +159,9 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
     def _trimmed_mean(self, row_losses):
         if self.trim_fraction != "tukey":
             return super()._trimmed_mean(row_losses)
-        q1, q3 = torch.quantile(row_losses.detach(), torch.tensor([0.25, 0.75], dtype=row_losses.dtype,
-                                                                   device=row_losses.device))
-        kept = row_losses.detach() <= q3 + 1.5 * (q3 - q1)
+        losses = row_losses.detach()
+        q1, q3 = torch.quantile(losses, torch.tensor([0.25, 0.75], dtype=losses.dtype, device=losses.device))
+        kept = losses <= q3 + 1.5 * (q3 - q1)
         return row_losses[kept].mean()
 
     def _feature_scores(self, module, X):
@@ -176,6 +176,7 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
         if self.scale_errors:
             rows = self._calibration_rows(X, heldout)
             # mean squared residual per feature: the terms are residual**2 / n_features
-            scale = -self._map_batches(rows, self._feature_scores).astype(np.float64).mean(axis=0) * X.shape[1]
+            terms = self._map_batches(rows, self._feature_scores).astype(np.float64)
+            scale = -terms.mean(axis=0) * X.shape[1]
             self.error_scale_ = np.maximum(scale, _SCALE_FLOOR * max(scale.mean(), np.finfo(np.float64).tiny))
         super()._calibrate(X, heldout)

@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks; expected to fail: only the two outlier-count checks that the threshold contract contradicts (see expected_failed_checks).
+"""scikit-learn's own estimator checks; expected to fail: only the two outlier-count checks
+that the threshold contract contradicts (see ``expected_failed_checks``).
 
 ``parametrize_with_checks`` runs the API checks; the checks it reserves for
 scikit-learn's own estimators (column names, feature names out, parameter
@@ -69,7 +70,8 @@ def expected_failed_checks(estimator):
     """
     if not _holds_out_rows(estimator):
         return {}
-    reason = "offset_ is calibrated on held-out rows: contamination holds on new rows, not on the training rows"
+    reason = ("offset_ is calibrated on held-out rows: contamination holds on new rows, "
+              "not on the training rows")
     return {"check_outliers_train": reason, "check_outliers_fit_predict": reason}
 
 
