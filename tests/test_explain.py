@@ -106,10 +106,12 @@ def _normal_rows(name):
 @pytest.mark.parametrize("name", ["digits", "breast_cancer"])
 @pytest.mark.parametrize("cls", [Autoencoder, AutoencoderOutlierDetector], ids=lambda cls: cls.__name__)
 def test_contamination_holds_on_new_normal_rows(name, cls):
-    # fit on 75% of normal rows, predict the other 25% (all normal): a share c is flagged
+    # fit on 75% of normal rows, predict the other 25% (all normal): a share c is flagged, on
+    # average over five splits (one split varies: benign breast cancer holds out only 27 rows).
+    # Measured: digits 0.051 (Autoencoder), 0.053 (detector); breast cancer 0.049, 0.049
     X = _normal_rows(name)
     rates = []
-    for seed in (0, 1, 2):
+    for seed in range(5):
         X_train, X_new = train_test_split(X, test_size=0.25, random_state=seed)
         est = make_pipeline(StandardScaler(), cls(contamination=0.05, random_state=seed, device="cpu"))
         rates.append(np.mean(_fit(est, X_train).predict(X_new) == -1))
