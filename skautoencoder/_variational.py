@@ -35,6 +35,10 @@ class VariationalAutoencoder(BaseAutoencoder):
     - :meth:`score_samples` returns the evidence lower bound (ELBO, with
       ``beta=1``) of each row, with the reconstruction term evaluated at the
       posterior mean: deterministic, higher = more likely under the model;
+    - :meth:`score_features` returns the per-feature terms of the
+      reconstruction log-likelihood ``log p(x | mu(x))`` (Gaussian terms
+      include their normalising constant): each row sums to the ELBO plus its
+      KL term;
     - :meth:`sample` draws new rows: ``z ~ N(0, I)``, decoded with the
       decoder's observation noise, each feature then mapped onto the training
       data's distribution of that feature (see :meth:`sample`).
@@ -189,9 +193,10 @@ class VariationalAutoencoder(BaseAutoencoder):
 
         return self._map_batches(draws.cpu().numpy(), draw)
 
-    def _negative_elbo(self, module, X, generator, beta, nested=False):
+    def _negative_elbo(self, module, X, generator, beta, nested=False, per_feature=False):
         """Per-row ``-log p(x | z) + beta * KL``; ``z`` sampled when ``generator`` is given,
-        else the mean; ``nested``: decode ``z`` through the nested dropout of ``ordered``."""
+        else the mean; ``nested``: decode ``z`` through the nested dropout of ``ordered``;
+        ``per_feature``: the terms of ``-log p(x | z)`` per feature instead (no KL)."""
         X, mask = self._observed(X)
         mean, log_var = module.posterior(X)
         z = mean
@@ -200,13 +205,17 @@ class VariationalAutoencoder(BaseAutoencoder):
             z = mean + torch.exp(0.5 * log_var) * eps
         if nested:
             z = self._nested_dropout(z, generator)
-        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.observation_log_scale(), mask)
-        return nll + beta * gaussian_kl(mean, log_var)
+        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.observation_log_scale(), mask,
+                                      reduction="none" if per_feature else "sum")
+        return nll if per_feature else nll + beta * gaussian_kl(mean, log_var)
 
     def _loss(self, module, X, generator):
         rows = self._negative_elbo(module, X, generator, self.beta, nested=True)
-        loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction > 0 else rows.mean()
+        loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction != 0 else rows.mean()
         return loss / X.shape[1]
+
+    def _feature_scores(self, module, X):
+        return -self._negative_elbo(module, X, None, 0.0, per_feature=True)
 
     def _row_scores(self, module, X):
         return -self._negative_elbo(module, X, None, 1.0)
