@@ -60,7 +60,8 @@ def recommend(estimator, X, n=10, *, exclude_seen=True):
     >>> import scipy.sparse as sp
     >>> from skautoencoder import Autoencoder, recommend
     >>> rng = np.random.RandomState(0)
-    >>> R = sp.random(200, 30, density=0.3, random_state=rng, data_rvs=lambda k: rng.randint(1, 6, k))
+    >>> R = sp.random(200, 30, density=0.3, format="csr", random_state=rng,
+    ...               data_rvs=lambda k: rng.randint(1, 6, k))
     >>> model = Autoencoder(4, max_iter=5, missing="mask", random_state=0).fit(R)
     >>> recommend(model, R[:2], n=3).shape
     (2, 3)
