@@ -84,6 +84,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="pca",
         noise="gaussian",
         noise_level=0.2,
     ):
@@ -110,6 +111,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.noise = noise
         self.noise_level = noise_level

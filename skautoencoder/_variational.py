@@ -94,6 +94,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="pca",
         beta=1.0,
     ):
         super().__init__(
@@ -119,6 +120,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.beta = beta
 

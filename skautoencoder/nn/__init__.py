@@ -16,14 +16,19 @@ from .losses import (
 from .modules import (
     ACTIVATIONS,
     MLP,
+    AffinePath,
+    AnchoredAutoencoderModule,
+    AnchoredVariationalModule,
     AutoencoderModule,
     ObservedOffsetsModule,
     TopK,
     VariationalModule,
+    build_anchored_autoencoder,
     build_conv_autoencoder,
     build_mlp_autoencoder,
     build_variational_autoencoder,
     reset_parameters,
+    set_affine_start,
 )
 from .steps import FusedAdam, plain_mse_loss
 from .training import (
@@ -41,6 +46,9 @@ __all__ = [
     "MLP",
     "NOISES",
     "OPTIMIZERS",
+    "AffinePath",
+    "AnchoredAutoencoderModule",
+    "AnchoredVariationalModule",
     "RECONSTRUCTION_LOSSES",
     "AutoencoderModule",
     "ObservedOffsetsModule",
@@ -50,6 +58,7 @@ __all__ = [
     "TopK",
     "Trainer",
     "VariationalModule",
+    "build_anchored_autoencoder",
     "build_conv_autoencoder",
     "build_mlp_autoencoder",
     "build_variational_autoencoder",
@@ -64,6 +73,7 @@ __all__ = [
     "plain_mse_loss",
     "reconstruction_loss",
     "reset_parameters",
+    "set_affine_start",
     "threads_pinned",
     "torch_threads",
 ]
