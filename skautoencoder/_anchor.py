@@ -1,10 +1,12 @@
 """The PCA start of ``init='pca'``: mean and principal axes of the training rows.
 
-Computed without densifying a sparse ``X`` and without a float64 copy of a
-dense one: the column moments and the covariance are accumulated over blocks
-of rows (sparse input: sparse products), and the axes are the top eigenvectors
-of the covariance; with more than :data:`_MAX_COVARIANCE_FEATURES` features, a
-truncated SVD of the centred matrix as a linear operator instead. With
+Computed without densifying a sparse ``X`` and without copying a dense one:
+the column moments and the covariance are accumulated over blocks of rows
+(sparse input: sparse products of the training rows), and the axes are the
+top eigenvectors of the covariance; with more than
+:data:`_MAX_COVARIANCE_FEATURES` features, a truncated SVD of the centred
+matrix as a linear operator instead (dense input: of a float64 copy of the
+training rows). With
 ``missing='mask'`` an unobserved entry is its column's observed mean (it is
 zero once centred), which is PCA of the mean-filled rows.
 """
@@ -48,25 +50,26 @@ def pca_start(X, rows, n_components, missing="zero"):
         Mean squared entry of the centred rows left after projecting on the
         first ``k`` axes, ``k = 0..n_components``: PCA's training MSE by width.
     """
-    if rows is not None:
-        X = X[np.sort(rows)]
-    n, d = X.shape
+    rows = np.arange(X.shape[0]) if rows is None else np.sort(rows)
+    if sp.issparse(X):
+        X = X[rows]  # the stored values of the training rows
+    n, d = rows.shape[0], X.shape[1]
     if sp.issparse(X):
         values, observed = _sparse_parts(X, missing)
         counts = np.asarray(observed.sum(axis=0)).ravel() if observed is not None else np.full(d, n)
         mean = np.asarray(values.sum(axis=0)).ravel() / np.maximum(counts, 1)
     else:
         counts, sums = np.zeros(d), np.zeros(d)
-        for block in _blocks(X):
+        for block in _blocks(X, rows):
             counts += (~np.isnan(block)).sum(axis=0)
             sums += np.nansum(block, axis=0)
         mean = sums / np.maximum(counts, 1)
         values = observed = None
     n_axes = min(n_components, d, n)
     if d <= _MAX_COVARIANCE_FEATURES or n_axes >= min(n, d) - 1:
-        axes, scatter_by_axis, total = _covariance_axes(X, mean, values, observed, n_axes)
+        axes, scatter_by_axis, total = _covariance_axes(X, rows, mean, values, observed, n_axes)
     else:
-        axes, scatter_by_axis, total = _svd_axes(X, mean, values, observed, n_axes)
+        axes, scatter_by_axis, total = _svd_axes(X, rows, mean, values, observed, n_axes)
     scatter_by_axis = np.concatenate([scatter_by_axis, np.zeros(n_components - n_axes)])
     residual = np.maximum(total - np.concatenate([[0.0], np.cumsum(scatter_by_axis)]), 0.0) / max(n * d, 1)
     # scikit-learn's svd_flip(u_based_decision=False): the largest entry of each axis positive
@@ -76,9 +79,10 @@ def pca_start(X, rows, n_components, missing="zero"):
     return mean, components, residual
 
 
-def _blocks(X):
-    for start in range(0, X.shape[0], _BLOCK):
-        yield X[start:start + _BLOCK].astype(np.float64)
+def _blocks(X, rows):
+    """The rows ``rows`` of dense ``X``, a block at a time, in float64."""
+    for start in range(0, rows.shape[0], _BLOCK):
+        yield X[rows[start:start + _BLOCK]].astype(np.float64, copy=False)
 
 
 def _sparse_parts(X, missing):
@@ -93,15 +97,15 @@ def _sparse_parts(X, missing):
     return values, observed
 
 
-def _covariance_axes(X, mean, values, observed, n_axes):
+def _covariance_axes(X, rows, mean, values, observed, n_axes):
     """Top eigenvectors of the scatter matrix of the centred rows (unobserved entries 0)."""
     if values is None:
         scatter = np.zeros((X.shape[1],) * 2)
-        for block in _blocks(X):
+        for block in _blocks(X, rows):
             centred = np.nan_to_num(block - mean, nan=0.0)
             scatter += centred.T @ centred
     elif observed is None:  # centred = X - mean everywhere
-        scatter = (values.T @ values).toarray() - X.shape[0] * np.outer(mean, mean)
+        scatter = (values.T @ values).toarray() - rows.shape[0] * np.outer(mean, mean)
     else:  # centred = X - mean on the observed entries only
         cross = (values.T @ observed).toarray() * mean  # sum_i x_ij o_il m_l
         scatter = (values.T @ values).toarray() - cross - cross.T + (observed.T @ observed).toarray() * np.outer(mean, mean)
@@ -109,12 +113,13 @@ def _covariance_axes(X, mean, values, observed, n_axes):
     return eigenvectors[:, ::-1][:, :n_axes].T, eigenvalues[::-1][:n_axes], np.trace(scatter)
 
 
-def _svd_axes(X, mean, values, observed, n_axes):
+def _svd_axes(X, rows, mean, values, observed, n_axes):
     """Top right singular vectors of the centred rows as a linear operator (many features)."""
     if values is None:
-        values = np.nan_to_num(np.asarray(X, dtype=np.float64), nan=0.0)
+        X = np.asarray(X[rows], dtype=np.float64)
         observed = None if not np.isnan(X).any() else (~np.isnan(X)).astype(np.float64)
-    n = X.shape[0]
+        values = np.nan_to_num(X, nan=0.0, copy=False)
+    n = rows.shape[0]
 
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).reshape(X.shape[1], -1)

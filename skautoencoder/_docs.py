@@ -145,7 +145,10 @@ _SHARED_DOCS = {
         losses do not pull the wide prefixes below PCA.
 
     init : {'pca', 'random'}, default='pca'
-        How the network starts. ``'pca'``: beside the encoder and decoder
+        How the network starts (the default is ``'pca'`` for
+        :class:`Autoencoder` and :class:`ContractiveAutoencoder`, and
+        ``'random'`` for the other variants, whose docstrings say why).
+        ``'pca'``: beside the encoder and decoder
         MLPs runs an affine path, ``encode(x) = (x - mean) @ W_e + g(x)``
         and ``decode(z) = mean + z @ W_d + h(z)``, that starts as the PCA of
         the training rows (never the validation rows), with the last layers
@@ -154,9 +157,10 @@ _SHARED_DOCS = {
         rounding; with ``loss='bce'`` the decoder starts at PCA linearised
         through the sigmoid). Everything trains from there, and with early
         stopping the start counts as epoch 0 of the best-weight restore, so
-        the validation loss never ends above the start's: for the plain and
-        denoising models, the validation MSE never ends above PCA's (see the
-        user guide, "Never worse than PCA"). For codes of one or two units
+        the validation loss never ends above the start's: for the plain
+        model (and the denoising one, whose validation loss is clean), the
+        validation MSE never ends above PCA's (see the user guide, "Never
+        worse than PCA"). For codes of one or two units
         (not ordered), ``fit`` also trains from the random start (exactly
         ``init='random'``'s fit) and keeps whichever validates better: the
         best such code is far from PCA's. ``'random'``: random

@@ -43,6 +43,11 @@ ESTIMATORS = [
     Autoencoder(**{**SMALL, "n_components": 0.9}),
     VariationalAutoencoder(**SMALL, missing="mask"),
     AutoencoderImputer(Autoencoder(**SMALL)),
+    # the defaults above start at PCA (init='pca'; Sparse and Convolutional: 'random')
+    Autoencoder(**SMALL, init="random"),
+    VariationalAutoencoder(**SMALL, init="random"),
+    ConvolutionalAutoencoder(**SMALL, channels=(4,), init="pca"),
+    Autoencoder(**SMALL, ordered=True, init="random"),
 ]
 
 

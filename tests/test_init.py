@@ -68,7 +68,7 @@ def validation_loss(estimator, module, X):
 @pytest.mark.parametrize("cls", ANCHORED)
 def test_start_is_the_pca_of_the_training_rows(cls, start):
     X = curved()
-    est = cls(3, max_iter=2, **SMALL).fit(X)
+    est = cls(3, max_iter=2, init="pca", **SMALL).fit(X)
     rows = start["rows"]
     assert rows.shape[0] == X.shape[0] - int(np.ceil(0.1 * X.shape[0]))  # never the validation rows
     pca = PCA(3, svd_solver="full").fit(X[rows])
@@ -86,7 +86,7 @@ def test_start_is_the_pca_of_the_training_rows(cls, start):
 def test_validation_objective_never_above_the_start(cls, seed, start):
     # pure noise (where training tends to overfit) and a curved surface (where it helps)
     X = curved(seed=seed) if seed else np.random.RandomState(seed).randn(200, 8)
-    est = cls(2, max_iter=30, **{**SMALL, "random_state": seed}).fit(X)
+    est = cls(2, max_iter=30, init="pca", **{**SMALL, "random_state": seed}).fit(X)
     validation = np.setdiff1d(np.arange(X.shape[0]), start["rows"])
     assert validation_loss(est, est.module_, X[validation]) <= validation_loss(est, start["module"], X[validation])
 
@@ -148,10 +148,14 @@ def test_init_random_reproduces_the_old_weights():
 
 
 def test_defaults():
-    assert Autoencoder().init == "pca"
-    assert AutoencoderImputer().fit(np.random.RandomState(0).randn(50, 4)).estimator_.init == "pca"
+    assert Autoencoder().init == "pca" and ContractiveAutoencoder().init == "pca"
+    # the others start at random, their docstrings say why
+    assert DenoisingAutoencoder().init == "random" and VariationalAutoencoder().init == "random"
+    assert AutoencoderImputer().fit(np.random.RandomState(0).randn(50, 4)).estimator_.init == "random"
     assert SparseAutoencoder().init == "random"
     assert ConvolutionalAutoencoder().init == "random"
+    assert "init : {'pca', 'random'}, default='random'" in DenoisingAutoencoder.__doc__
+    assert "init : {'pca', 'random'}, default='pca'" in Autoencoder.__doc__
     X = curved(100)
     assert isinstance(Autoencoder(2, max_iter=2, **SMALL).fit(X).module_, AnchoredAutoencoderModule)
     with pytest.raises(ValueError, match="init='random'"):
