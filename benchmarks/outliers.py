@@ -25,7 +25,7 @@ Detectors:
   (``random_state=seed``, ``device='cpu'``), inside
   ``Pipeline([StandardScaler(), estimator])``;
 - ``Autoencoder-trimmed``: the configuration recommended for outlier
-  detection, ``Autoencoder(trim_fraction=0.2, max_iter=40,
+  detection, ``Autoencoder(trim_fraction=0.2, max_iter=40, init='random',
   early_stopping=False, batch_size=256)`` (see ``RECOMMENDED``);
 - ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
   their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
@@ -178,7 +178,8 @@ def _skautoencoder_factory(cls, **params):
 #: The configuration the docs recommend for outlier detection: a trimmed loss
 #: (the 20% worst-reconstructed rows of each batch do not train the model) and
 #: a fixed budget of 40 epochs.
-RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256)
+RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256,
+                   init="random")
 
 
 def _pyod_factory(class_path):
