@@ -163,8 +163,10 @@ _SHARED_DOCS = {
         worse than PCA"). For codes of one or two units
         (not ordered), ``fit`` also trains from the random start (exactly
         ``init='random'``'s fit) and keeps whichever validates better: the
-        best such code is far from PCA's. ``'random'``: random
-        initialisation only, as before ``init`` existed.""",
+        best such code is far from PCA's. With ``missing='mask'``,
+        ``loss='mse'`` and two or more units the network starts from its
+        column and row offsets instead, and ``init`` changes nothing.
+        ``'random'``: random initialisation only, as before ``init`` existed.""",
     "shared_attributes": """    n_components_ : int
         Dimension of the latent space.
 
