@@ -51,7 +51,8 @@ def main(seed=0, components=(2, 8, 16, 32)):
     print("1. PCA vs Autoencoder on held-out digits (same Pipeline)\n")
     rows = []
     for k in components:
-        for name, reducer in [("PCA", PCA(k, random_state=seed)), ("Autoencoder", Autoencoder(k, random_state=seed)),
+        for name, reducer in [("PCA", PCA(k, random_state=seed)),
+                              ("Autoencoder", Autoencoder(k, random_state=seed)),
                               ("init='random'", Autoencoder(k, init="random", random_state=seed))]:
             pipe = codes_pipeline(reducer)
             t = time.perf_counter()

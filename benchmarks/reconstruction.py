@@ -64,7 +64,8 @@ def split(X, scale, seed, max_train):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="directory of ADBench .npz files (X, y)")
     parser.add_argument("--min-features", type=int, default=16)
     parser.add_argument("--components", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
@@ -90,7 +91,8 @@ def main():
                 X_train, X_test = split(X, scale, seed, args.max_train)
                 runs["PCA"].append(heldout_r2(PCA(k, random_state=seed), X_train, X_test))
                 for init in ("random", "pca"):
-                    runs[init].append(heldout_r2(Autoencoder(k, init=init, random_state=seed), X_train, X_test))
+                    model = Autoencoder(k, init=init, random_state=seed)
+                    runs[init].append(heldout_r2(model, X_train, X_test))
             row = {"set": name, "k": k}
             for model, values in runs.items():
                 row[model] = float(np.mean([r2 for r2, _ in values]))
@@ -98,7 +100,8 @@ def main():
             results.append(row)
             print(f"{name:<14} {k:>3} {row['PCA']:>6.3f} {row['random']:>6.3f} {row['pca']:>6.3f} "
                   f"{row['pca'] - row['PCA']:>+8.4f} {row['pca'] - row['random']:>+8.4f} "
-                  f"{row['PCA_fit_s']:>6.2f} {row['random_fit_s']:>6.2f} {row['pca_fit_s']:>6.2f}", flush=True)
+                  f"{row['PCA_fit_s']:>6.2f} {row['random_fit_s']:>6.2f} {row['pca_fit_s']:>6.2f}",
+                  flush=True)
     vs_pca = min(r["pca"] - r["PCA"] for r in results)
     vs_random = min(r["pca"] - r["random"] for r in results)
     times = {m: sum(r[f"{m}_fit_s"] for r in results) for m in ("PCA", "random", "pca")}

@@ -108,7 +108,8 @@ def _covariance_axes(X, rows, mean, values, observed, n_axes):
         scatter = (values.T @ values).toarray() - rows.shape[0] * np.outer(mean, mean)
     else:  # centred = X - mean on the observed entries only
         cross = (values.T @ observed).toarray() * mean  # sum_i x_ij o_il m_l
-        scatter = (values.T @ values).toarray() - cross - cross.T + (observed.T @ observed).toarray() * np.outer(mean, mean)
+        both = (observed.T @ observed).toarray()  # rows observing both columns
+        scatter = (values.T @ values).toarray() - cross - cross.T + both * np.outer(mean, mean)
     eigenvalues, eigenvectors = np.linalg.eigh(scatter)
     return eigenvectors[:, ::-1][:, :n_axes].T, eigenvalues[::-1][:n_axes], np.trace(scatter)
 
@@ -182,7 +183,8 @@ def start_at_pca(estimator, X, rows, validated=False):
     mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
     if estimator._is_ordered():
         # each prefix's loss relative to PCA's at that width (floored: widths beyond the rank)
-        estimator._prefix_weights = np.maximum(residual[1:], 1e-3 * residual[0] + 1e-12) ** -PREFIX_WEIGHT_POWER
+        floored = np.maximum(residual[1:], 1e-3 * residual[0] + 1e-12)
+        estimator._prefix_weights = floored ** -PREFIX_WEIGHT_POWER
     decoder_mean, decoder_components = mean, components
     if estimator.loss == "bce":
         clipped = np.clip(mean, 0.05, 0.95)
@@ -193,7 +195,8 @@ def start_at_pca(estimator, X, rows, validated=False):
     def tensor(a):
         return torch.as_tensor(a, dtype=dtype, device=estimator.device_)
 
-    set_affine_start(module, tensor(mean), tensor(components), tensor(decoder_mean), tensor(decoder_components))
+    set_affine_start(module, tensor(mean), tensor(components), tensor(decoder_mean),
+                     tensor(decoder_components))
     return random_start
 
 
@@ -231,4 +234,3 @@ def keep_the_better_start(estimator, random_start, status, train):
     for name, value in anchored.items():
         setattr(estimator, name, value)
     return status
-

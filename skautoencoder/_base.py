@@ -283,14 +283,15 @@ class BaseAutoencoder(
         codes = module.encode(inputs)
         truncated, widths = self._nested_dropout(codes, generator, return_widths=True)
         raw = module.decode(truncated)
-        weights = getattr(self, "_prefix_weights", None) if widths is not None and self.init == "pca" else None
+        weights = None if widths is None or self.init != "pca" else getattr(self, "_prefix_weights", None)
         if weights is not None and weights.shape[0] != codes.shape[1]:
             weights = None  # the code was cut since
         if weights is not None or (generator is not None and self.trim_fraction > 0):
             rows = reconstruction_loss(raw, X, self.loss, reduction="none", mask=mask)
             if weights is not None:  # each width's loss relative to PCA's there (init='pca', ordered)
                 rows = rows * torch.as_tensor(weights, dtype=rows.dtype, device=rows.device)[widths - 1]
-            loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction > 0 else rows.mean()
+            trim = generator is not None and self.trim_fraction > 0
+            loss = self._trimmed_mean(rows) if trim else rows.mean()
             if weights is not None and generator is not None:
                 # and the whole code's, weighted alike: keeps the widest prefixes at PCA's level or above
                 full = reconstruction_loss(module.decode(codes), X, self.loss, mask=mask)
@@ -729,7 +730,8 @@ class BaseAutoencoder(
         if any(_plain(getattr(self, name)) != value for name, value in self._architecture.items()):
             builder = clone(self).set_params(**{k: _as_param(v) for k, v in self._architecture.items()})
             builder.n_components_ = self.n_components_
-        return reset_parameters(builder._build_network(self.n_features_in_), torch.Generator(device=device), device)
+        module = builder._build_network(self.n_features_in_)
+        return reset_parameters(module, torch.Generator(device=device), device)
 
     def _build_network(self, n_features):
         """:meth:`_build_module`, with the affine path of ``init='pca'`` beside it (not beside

@@ -88,7 +88,8 @@ def test_validation_objective_never_above_the_start(cls, seed, start):
     X = curved(seed=seed) if seed else np.random.RandomState(seed).randn(200, 8)
     est = cls(2, max_iter=30, init="pca", **{**SMALL, "random_state": seed}).fit(X)
     validation = np.setdiff1d(np.arange(X.shape[0]), start["rows"])
-    assert validation_loss(est, est.module_, X[validation]) <= validation_loss(est, start["module"], X[validation])
+    rows = X[validation]
+    assert validation_loss(est, est.module_, rows) <= validation_loss(est, start["module"], rows)
 
 
 def test_when_no_epoch_improves_the_model_is_pca(start):
@@ -110,7 +111,8 @@ def test_rank_r_data_reaches_pca():
     ae = Autoencoder(3, **SMALL).fit(X_train)
 
     def r2(model):
-        return r2_score(X_test, model.inverse_transform(model.transform(X_test)), multioutput="variance_weighted")
+        recon = model.inverse_transform(model.transform(X_test))
+        return r2_score(X_test, recon, multioutput="variance_weighted")
 
     assert r2(ae) >= r2(pca) - 1e-3
 
@@ -122,7 +124,8 @@ def test_training_improves_on_pca_where_the_data_are_curved():
     ae = Autoencoder(2, **SMALL).fit(X_train)
 
     def r2(model):
-        return r2_score(X_test, model.inverse_transform(model.transform(X_test)), multioutput="variance_weighted")
+        recon = model.inverse_transform(model.transform(X_test))
+        return r2_score(X_test, recon, multioutput="variance_weighted")
 
     assert r2(ae) > r2(pca) + 0.01
 
@@ -204,7 +207,8 @@ def test_pca_start_of_sparse_and_masked_input(svd, monkeypatch):
     np.testing.assert_allclose(components, pca.components_, atol=1e-6)
     # PCA's training MSE from its first k axes, k = 0..3
     centred = X[rows] - pca.mean_
-    expected = [((centred - centred @ pca.components_[:k].T @ pca.components_[:k]) ** 2).mean() for k in range(4)]
+    axes = pca.components_
+    expected = [((centred - centred @ axes[:k].T @ axes[:k]) ** 2).mean() for k in range(4)]
     np.testing.assert_allclose(residual, expected, rtol=1e-6, atol=1e-12)
     # missing='mask': unstored (sparse) and NaN (dense) entries are unobserved
     masked = sp.csr_matrix(X)
@@ -258,6 +262,7 @@ def test_hand_written_anchored_step_matches_autograd(hidden, monkeypatch):
     for slow, fast in zip(*weights):
         torch.testing.assert_close(slow, fast, rtol=1e-4, atol=1e-5)
     assert calls
+
 
 def test_small_codes_keep_the_better_of_two_starts(start, monkeypatch):
     X = curved()
