@@ -3,6 +3,7 @@
     python benchmarks/outliers.py                          # all datasets, seeds 0 1 2
     python benchmarks/outliers.py --datasets glass WBC --detectors Autoencoder IsolationForest
     python benchmarks/outliers.py --data-dir /path/to/adbench --seeds 0 --out /tmp/res
+    python benchmarks/outliers.py --cv                     # how the detection default was chosen
 
 Protocol (ADBench's unsupervised setting, see ``../shared/data/README.md``): for
 every ``.npz`` (arrays ``X`` and ``y``, 1 = anomaly) in the data directory and
@@ -24,9 +25,10 @@ Detectors:
   ``VariationalAutoencoder`` and ``ConvolutionalAutoencoder``, at its defaults
   (``random_state=seed``, ``device='cpu'``), inside
   ``Pipeline([StandardScaler(), estimator])``;
-- ``Autoencoder-trimmed``: the configuration recommended for outlier
-  detection, ``Autoencoder(trim_fraction=0.2, max_iter=40, init='random',
-  early_stopping=False, batch_size=256)`` (see ``RECOMMENDED``);
+- ``Autoencoder-trimmed``: the trimmed recipe on ``Autoencoder``,
+  ``Autoencoder(trim_fraction=0.2, max_iter=40, early_stopping=False,
+  batch_size=256, init='random')`` (see ``RECOMMENDED``);
+- ``AutoencoderOutlierDetector`` at its defaults (chosen by ``--cv``);
 - ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
   their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
   (skipped when PyOD is not installed);
@@ -49,6 +51,23 @@ model with ``fit`` and ``score_samples`` (or PyOD's ``decision_function``).
 Writes ``outliers.md`` and ``outliers.json`` (every fit's record, the summary
 and the environment) to ``--out`` (default ``benchmarks/results/``, git-ignored).
 When the data directory is absent the script says so and exits with status 0.
+
+``--cv``: how the defaults of ``AutoencoderOutlierDetector`` are chosen, by a
+protocol that cannot tune itself on the sets it is scored on. Every candidate
+configuration of ``CANDIDATES`` and the peers (``PEERS``) run on every split as
+above; their records are cached in ``--cache`` (one record per detector,
+dataset and seed; delete the file after changing the code, or a candidate).
+Then a dataset-level cross-validation: for each fold, the candidate with the
+best mean ROC-AUC over the fold's *training* data sets is chosen, and scored on
+its *held-out* data sets. Two fold schemes: leave-one-dataset-out (each data
+set is scored by the candidate chosen on the other 20), and 5 repeats of random
+halves of the data sets (chosen on one half, scored on the other, and the
+reverse). Reported: the out-of-fold mean ROC-AUC and mean rank of that
+procedure against the peers (which are not tuned), the median fit time of the
+chosen candidates' fits, how often each candidate was chosen, and, labelled
+in-sample, each candidate's mean over all sets. The candidate chosen on all
+sets is the recommended default (and should be the class's defaults).
+Writes ``outliers_cv.md`` and ``outliers_cv.json`` to ``--out``.
 """
 
 import argparse
@@ -175,8 +194,8 @@ def _skautoencoder_factory(cls, **params):
     return factory
 
 
-#: The configuration the docs recommend for outlier detection: a trimmed loss
-#: (the 20% worst-reconstructed rows of each batch do not train the model) and
+#: The trimmed recipe on Autoencoder (the docs' recommendation before AutoencoderOutlierDetector): a
+#: trimmed loss (the 20% worst-reconstructed rows of each batch do not train the model) and
 #: a fixed budget of 40 epochs.
 RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256,
                    init="random")
@@ -209,6 +228,9 @@ def available_detectors():
             detectors[name] = _skautoencoder_factory(cls)
     if skautoencoder is not None:
         detectors["Autoencoder-trimmed"] = _skautoencoder_factory(skautoencoder.Autoencoder, **RECOMMENDED)
+        if hasattr(skautoencoder, "AutoencoderOutlierDetector"):
+            detectors["AutoencoderOutlierDetector"] = _skautoencoder_factory(
+                skautoencoder.AutoencoderOutlierDetector)
     if importlib.util.find_spec("pyod") is not None:
         detectors["PyOD-AutoEncoder"] = _pyod_factory("pyod.models.auto_encoder.AutoEncoder")
         detectors["PyOD-VAE"] = _pyod_factory("pyod.models.vae.VAE")
@@ -217,6 +239,35 @@ def available_detectors():
     detectors["IsolationForest"] = lambda seed: IsolationForest(random_state=seed)
     detectors["PCA"] = lambda seed: PCAReconstruction(0.95)
     return detectors
+
+
+#: Candidate detection defaults for ``--cv``: settings of ``AutoencoderOutlierDetector``, each
+#: spelled out in full over ``_CANDIDATE_BASE`` (so that they do not change with the class's
+#: defaults); at most a handful: every one costs a full run over the data sets.
+_CANDIDATE_BASE = dict(trim_fraction=0.2, scale_errors=False, max_iter=40, n_iter_no_change=40,
+                       batch_size=256, early_stopping=False, hidden_layer_sizes=(128, 64), n_components=8)
+CANDIDATES = {name: {**_CANDIDATE_BASE, **params} for name, params in {
+    "trim0.2": dict(),
+    "trim0.2-scaled": dict(scale_errors=True),
+    "tukey": dict(trim_fraction="tukey"),
+    "tukey-scaled": dict(trim_fraction="tukey", scale_errors=True),
+    "trim0.2-scaled-e20": dict(scale_errors=True, max_iter=20, n_iter_no_change=20),
+    "trim0.2-scaled-e80": dict(scale_errors=True, max_iter=80, n_iter_no_change=80),
+    "trim0.2-scaled-small": dict(scale_errors=True, hidden_layer_sizes=(64, 32), n_components=4),
+    "trim0.3": dict(trim_fraction=0.3),
+    "trim0.2-e80": dict(max_iter=80, n_iter_no_change=80),
+}.items()}
+#: Peers of ``--cv``, run in the same process on the same splits.
+PEERS = ("Autoencoder", "PyOD-AutoEncoder", "IsolationForest", "PCA")
+CV_REPEATS = 5
+
+
+def candidate_detectors():
+    """``{name: factory}`` of the ``--cv`` candidates (``AutoencoderOutlierDetector`` settings)."""
+    from skautoencoder import AutoencoderOutlierDetector
+
+    return {f"AOD[{name}]": _skautoencoder_factory(AutoencoderOutlierDetector, **params)
+            for name, params in CANDIDATES.items()}
 
 
 def load_extra(path):
@@ -381,6 +432,169 @@ def markdown(per_dataset, summary, seeds):
     return "\n".join(lines) + "\n"
 
 
+# ----------------------------------------------------------------------
+# Dataset-level cross-validation of the candidate defaults (--cv)
+# ----------------------------------------------------------------------
+def run_cached(datasets, detectors, seeds, max_train, cache_path, progress=print):
+    """``run`` for the (detector, dataset, seed) records missing from the JSON cache; all records."""
+    cache_path = Path(cache_path)
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    key = lambda det, ds, seed: f"{det}|{ds}|{seed}"  # noqa: E731
+    warmed = False
+    for name, path in datasets.items():
+        X = y = None
+        for seed in seeds:
+            todo = [d for d in detectors if key(d, name, seed) not in cache]
+            if not todo:
+                continue
+            if not warmed:
+                warm_up({d: detectors[d] for d in detectors})
+                warmed = True
+            if X is None:
+                X, y = load_dataset(path)
+            X_train, X_test, _, y_test = make_split(X, y, seed, max_train)
+            for det in todo:
+                rec = evaluate(detectors[det], seed, X_train, X_test, y_test)
+                rec.update(dataset=name, seed=seed, detector=det, n_train=int(X_train.shape[0]),
+                           n_test=int(X_test.shape[0]), n_features=int(X.shape[1]))
+                rec.pop("traceback", None)
+                cache[key(det, name, seed)] = rec
+                error = f" ERROR {rec['error']}" if rec["error"] else ""
+                progress(f"[{name} seed={seed}] {det:<32} roc_auc={rec['roc_auc']:.4f} "
+                         f"fit={rec['fit_s']:.2f}s{error}")
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            cache_path.write_text(json.dumps(cache))
+    return [cache[key(d, ds, s)] for ds in datasets for s in seeds for d in detectors]
+
+
+def _folds(datasets, repeats, seed=0):
+    """``[(train_sets, test_sets)]``: leave-one-dataset-out, or ``repeats`` x random halves."""
+    if repeats is None:
+        return [([d for d in datasets if d != held], [held]) for held in datasets]
+    rng = np.random.default_rng(seed)
+    folds = []
+    for _ in range(repeats):
+        order = list(rng.permutation(datasets))
+        half = len(order) // 2
+        a, b = order[:half], order[half:]
+        folds += [(a, b), (b, a)]
+    return folds
+
+
+def cross_validate(per_dataset, candidates, peers, records, repeats):
+    """Out-of-fold ROC-AUC of "choose the candidate with the best mean ROC-AUC on the
+    training sets": ``(summary, chosen_counts)``; ``summary[name]`` has the mean ROC-AUC,
+    mean rank and median fit time, over folds (each data set scored once per repeat)."""
+    datasets = list(per_dataset)
+    auc = {d: {det: per_dataset[d][det]["roc_auc"] for det in per_dataset[d]} for d in datasets}
+    fits = {}
+    for r in records:
+        fits.setdefault((r["detector"], r["dataset"]), []).append(r["fit_s"])
+    chosen_counts = dict.fromkeys(candidates, 0)
+    oof = {d: [] for d in datasets}  # (chosen candidate, auc) per scoring of d
+    for train, test in _folds(datasets, repeats):
+        best = max(candidates, key=lambda c: np.nanmean([auc[d][c] for d in train]))
+        chosen_counts[best] += 1
+        for d in test:
+            oof[d].append(best)
+    names = ["chosen by CV", *peers]
+    ranks = {n: [] for n in names}
+    means = {n: [] for n in names}
+    fit_times = {n: [] for n in names}
+    for d in datasets:
+        for c in oof[d]:  # one scoring of d: rank the chosen candidate among the peers
+            row = [auc[d][c]] + [auc[d][p] for p in peers]
+            filled = np.where(np.isnan(row), -np.inf, row)
+            order = (-filled).argsort(kind="stable")
+            rank = np.empty(len(row))
+            rank[order] = np.arange(1, len(row) + 1)
+            for value in np.unique(filled):  # ties share their mean rank
+                rank[filled == value] = rank[filled == value].mean()
+            for n, a, rk in zip(names, row, rank):
+                means[n].append(a)
+                ranks[n].append(rk)
+            fit_times["chosen by CV"] += fits.get((c, d), [])
+        for p in peers:
+            fit_times[p] += fits.get((p, d), []) * len(oof[d])
+    summary = {n: {"mean_roc_auc": float(np.nanmean(means[n])), "mean_rank": float(np.mean(ranks[n])),
+                   "median_fit_s": float(np.nanmedian(fit_times[n])) if fit_times[n] else math.nan}
+               for n in names}
+    return summary, chosen_counts
+
+
+def _defaults_candidate():
+    """The candidate whose settings are ``AutoencoderOutlierDetector``'s defaults, or None."""
+    from skautoencoder import AutoencoderOutlierDetector
+
+    defaults = AutoencoderOutlierDetector().get_params()
+    matches = [f"AOD[{name}]" for name, params in CANDIDATES.items()
+               if all(defaults[k] == v for k, v in params.items())]
+    return matches[0] if matches else None
+
+
+def cv_report(records, candidates, peers, seeds):
+    """The ``--cv`` tables (markdown) and their numbers."""
+    per_dataset, summary = summarize(records, [*candidates, *peers])
+    lines = [f"Seeds {', '.join(map(str, seeds))}; {len(per_dataset)} data sets; "
+             "ROC-AUC means over seeds.", ""]
+    results = {}
+    for label, repeats in (("leave-one-dataset-out", None), (f"{CV_REPEATS} x random halves", CV_REPEATS)):
+        cv, counts = cross_validate(per_dataset, candidates, peers, records, repeats)
+        results[label] = {"summary": cv, "chosen": counts}
+        lines += [f"**Out-of-fold, {label}** (the candidate is chosen on each fold's training sets):", "",
+                  "| detector | out-of-fold mean ROC-AUC | mean rank | median fit s |", "|---|---|---|---|"]
+        for n, v in cv.items():
+            lines.append(f"| {n} | {v['mean_roc_auc']:.4f} | {v['mean_rank']:.2f} | "
+                         f"{_fmt(v['median_fit_s'], '.2f')} |")
+        lines += ["", "chosen: " + ", ".join(f"{c} {k}x" for c, k in counts.items() if k), ""]
+    final = max(candidates, key=lambda c: summary[c]["mean_roc_auc"])
+    lines += ["**In-sample** (every number below chose nothing, but picking the best row of this table "
+              "is tuning on these sets):", "",
+              "| detector | mean ROC-AUC | mean AP | mean rank (all rows) | median fit s |",
+              "|---|---|---|---|---|"]
+    for det, v in sorted(summary.items(), key=lambda kv: -np.nan_to_num(kv[1]["mean_roc_auc"], nan=-1)):
+        lines.append(f"| {det} | {v['mean_roc_auc']:.4f} | {v['mean_ap']:.4f} | {v['mean_rank']:.2f} | "
+                     f"{_fmt(v['median_fit_s'], '.2f')} |")
+    defaults = _defaults_candidate() or "none of the candidates"
+    lines += ["", f"Chosen on all sets (the recommended default): **{final}**; "
+              f"AutoencoderOutlierDetector's defaults are {defaults}.", ""]
+    lines += ["Per data set ROC-AUC (in-sample):", "",
+              "| dataset | " + " | ".join([*candidates, *peers]) + " |",
+              "|---|" + "---|" * (len(candidates) + len(peers))]
+    for ds, row in per_dataset.items():
+        lines.append(f"| {ds} | " + " | ".join(_fmt(row[d]["roc_auc"]) for d in [*candidates, *peers]) + " |")
+    payload = {"cv": results, "in_sample": summary, "per_dataset": per_dataset, "final": final}
+    return "\n".join(lines) + "\n", payload
+
+
+def main_cv(args, datasets):
+    """``--cv``: run (or read from the cache) candidates and peers, then cross-validate over data sets."""
+    detectors = candidate_detectors()
+    candidates = list(detectors)
+    available = available_detectors()
+    peers = [p for p in PEERS if p in available]
+    missing = [p for p in PEERS if p not in available]
+    if missing:
+        print(f"warning: peers {missing} unavailable (pip install pyod?): left out", file=sys.stderr)
+    detectors.update({p: available[p] for p in peers})
+    print(f"--cv: {len(datasets)} datasets x {len(args.seeds)} seeds x {len(detectors)} detectors; "
+          f"cache {args.cache}", flush=True)
+    start = time.perf_counter()
+    records = run_cached(datasets, detectors, args.seeds, args.max_train, args.cache,
+                         progress=lambda line: print(line, flush=True))
+    md, payload = cv_report(records, candidates, peers, args.seeds)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "outliers_cv.md").write_text(md)
+    (out / "outliers_cv.json").write_text(json.dumps({"args": {**vars(args), "datasets": list(datasets)},
+                                                      "environment": environment(), **payload},
+                                                     indent=1, default=str))
+    print()
+    print(md)
+    print(f"total {time.perf_counter() - start:.0f}s; wrote {out / 'outliers_cv.md'} and .json")
+    return 0
+
+
 def environment():
     env = {"python": platform.python_version(), "platform": platform.platform(),
            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "torch": torch.__version__,
@@ -419,6 +633,10 @@ def main(argv=None):
                         help="Python file defining DETECTORS = {name: factory(seed)}: candidates to run "
                              "beside the others (e.g. a variant not yet in the package)")
     parser.add_argument("--list", action="store_true", help="list the datasets and detectors, then exit")
+    parser.add_argument("--cv", action="store_true",
+                        help="dataset-level cross-validation of the candidate detection defaults (see above)")
+    parser.add_argument("--cache", default=str(DEFAULT_OUT / "outliers_cv_cache.json"),
+                        help="--cv: JSON cache of the per-split records")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -427,6 +645,8 @@ def main(argv=None):
         print(f"data directory {data_dir} not found: nothing to benchmark (see ../shared/data/README.md)")
         return 0
     datasets = find_datasets(data_dir, args.datasets)
+    if args.cv:
+        return main_cv(args, datasets)
     detectors = available_detectors()
     if args.extra:
         detectors.update(load_extra(args.extra))

@@ -58,6 +58,7 @@ search
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -275,12 +276,20 @@ def thread_counts():
     return counts + ([cores] if counts[-1] != cores else [])
 
 
-def interleaved(calls, repeats):
-    """Median seconds of each call over ``repeats`` rounds after a warm-up round, the order rotating."""
+def interleaved(calls, repeats, pause=1.0):
+    """Median seconds of each call over ``repeats`` rounds after a warm-up round.
+
+    Each round runs the calls in a new (seeded) random order, ``pause`` seconds apart:
+    an oversubscribed thread count starves the machine's other processes, and the call
+    timed right after it should not always be the same one.
+    """
     times = {name: [] for name in calls}
-    names = list(calls)
+    order = list(calls)
+    rng = random.Random(0)
     for rep in range(repeats + 1):
-        for name in names[rep % len(names):] + names[:rep % len(names)]:
+        rng.shuffle(order)
+        for name in order:
+            time.sleep(pause)
             start = time.perf_counter()
             calls[name]()
             if rep:
@@ -447,10 +456,7 @@ MEMORY_SCRIPT = """
 import resource, sys, warnings
 import numpy as np
 import torch
-import skautoencoder._base
 from skautoencoder import Autoencoder
-from skautoencoder._runtime import _physical_cores
-from skautoencoder.nn import torch_threads
 torch.set_num_threads({threads})
 warnings.simplefilter("ignore")
 rng = np.random.RandomState(0)

@@ -6,6 +6,7 @@ from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._dense import Autoencoder
 from ._impute import AutoencoderImputer
+from ._outlier import AutoencoderOutlierDetector
 from ._recommend import recommend
 from ._scoring import masked_reconstruction_score
 from ._sparse import SparseAutoencoder
@@ -15,6 +16,7 @@ from ._version import __version__
 __all__ = [
     "Autoencoder",
     "AutoencoderImputer",
+    "AutoencoderOutlierDetector",
     "ContractiveAutoencoder",
     "ConvolutionalAutoencoder",
     "DenoisingAutoencoder",

@@ -38,7 +38,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, deprecated, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils._set_output import _get_container_adapter
+from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from . import _ordered, _persistence, _state
 from ._anchor import keep_the_better_start, start_at_pca
@@ -48,7 +49,7 @@ from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported
 from ._ratings import observed_offsets
 from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_work, threads_for
 from .nn.corruption import NOISES, corrupt, hide
-from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss
+from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss, reconstruction_terms
 from .nn.modules import (
     ACTIVATIONS,
     AutoencoderModule,
@@ -265,6 +266,10 @@ class BaseAutoencoder(
     def _resolve_params(self):
         """Resolve parameters into fitted attributes at every training call (not only the first)."""
 
+    def _after_training(self, X):
+        """Fit what the variant derives from the trained network and the training rows ``X``
+        (validated), at the end of every training call, before ``offset_``."""
+
     def _loss_is_plain_mse(self):
         """Whether the training loss is exactly ``mse_loss(module_(X), X)``, drawing nothing
         from the generator. A variant whose loss adds a term or samples says no."""
@@ -286,11 +291,11 @@ class BaseAutoencoder(
         weights = None if widths is None or self.init != "pca" else getattr(self, "_prefix_weights", None)
         if weights is not None and weights.shape[0] != codes.shape[1]:
             weights = None  # the code was cut since
-        if weights is not None or (generator is not None and self.trim_fraction > 0):
+        if weights is not None or (generator is not None and self.trim_fraction != 0):
             rows = reconstruction_loss(raw, X, self.loss, reduction="none", mask=mask)
             if weights is not None:  # each width's loss relative to PCA's there (init='pca', ordered)
                 rows = rows * torch.as_tensor(weights, dtype=rows.dtype, device=rows.device)[widths - 1]
-            trim = generator is not None and self.trim_fraction > 0
+            trim = generator is not None and self.trim_fraction != 0
             loss = self._trimmed_mean(rows) if trim else rows.mean()
             if weights is not None and generator is not None:
                 # and the whole code's, weighted alike: keeps the widest prefixes at PCA's level or above
@@ -306,11 +311,16 @@ class BaseAutoencoder(
         """Regularisation terms added to the reconstruction loss (none here)."""
         return ()
 
-    def _row_scores(self, module, X):
-        """Per-row score tensor, higher = more normal (minus the reconstruction error)."""
+    def _feature_scores(self, module, X):
+        """Per-feature score tensor of shape ``(n_rows, n_features)``: minus each feature's
+        share of the row's reconstruction error."""
         inputs = self._module_input(module, X)
         X, mask = self._observed(X)
-        return -reconstruction_loss(module(inputs), X, self.loss, reduction="none", mask=mask)
+        return -reconstruction_terms(module(inputs), X, self.loss, mask=mask)
+
+    def _row_scores(self, module, X):
+        """Per-row score tensor, higher = more normal: the row sums of :meth:`_feature_scores`."""
+        return self._feature_scores(module, X).sum(dim=1)
 
     # ------------------------------------------------------------------
     # Pieces of the loss
@@ -531,7 +541,8 @@ class BaseAutoencoder(
             if self._r2_target() is not None:
                 self._cut(_ordered.choose_width(r2, self._r2_target(), type(self).__name__))
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
-        self.offset_ = self._offset(self._score_samples(X))
+        self._after_training(X)
+        self._calibrate(X, heldout)
         self._warn_end(status)
         return self
 
@@ -583,6 +594,7 @@ class BaseAutoencoder(
         if self._is_ordered():
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
+        self._after_training(X)
         self.offset_ = self._offset(self._score_samples(X))
         self._warn_end(status)
         return self
@@ -626,12 +638,17 @@ class BaseAutoencoder(
     def _split(self, n_samples, generator):
         """``(training rows or None for all, held-out rows)``: a random ``validation_fraction``
         held out to monitor early stopping and to measure an ordered latent space."""
-        held_out = self.early_stopping or self._r2_target() is not None
+        held_out = self._holds_out_rows()
         n_val = math.ceil(self.validation_fraction * n_samples) if held_out else 0
         if not n_val or n_val >= n_samples:  # too few rows to hold any out: use the training rows
             return None, np.empty(0, dtype=np.int64)
         perm = torch.randperm(n_samples, generator=generator, device=self.device_)
         return perm[n_val:].sort().values, perm[:n_val].sort().values.cpu().numpy()
+
+    def _holds_out_rows(self):
+        """Whether :meth:`fit` holds ``validation_fraction`` of the rows out of training: to
+        stop early, to choose a fractional ``n_components``; they also set ``offset_``."""
+        return self.early_stopping or self._r2_target() is not None
 
     def _trainer(self, generator, n_train):
         """A Trainer over ``module_`` that continues the optimiser's state when its
@@ -687,8 +704,11 @@ class BaseAutoencoder(
         self._optimizer_settings = (self.optimizer, float(self.learning_rate_init), float(self.alpha))
         self._float64_module = None  # the weights changed
 
+    #: Whether ``max_iter`` is a budget by design (no ConvergenceWarning when it is spent).
+    _max_iter_is_budget = False
+
     def _warn_end(self, status):
-        if status == "max_iter":
+        if status == "max_iter" and not self._max_iter_is_budget:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
@@ -744,8 +764,19 @@ class BaseAutoencoder(
     def _starts_at_pca(self):
         return hasattr(self.module_, "affine")
 
+    #: Fewest held-out rows that set ``offset_``; below that, all the rows passed to fit do.
+    _MIN_CALIBRATION_ROWS = 20
+
+    def _calibrate(self, X, heldout):
+        """Set what is measured on rows the network did not train on: ``offset_``."""
+        self.offset_ = self._offset(self._score_samples(self._calibration_rows(X, heldout)))
+
+    def _calibration_rows(self, X, heldout):
+        """The rows ``heldout`` of ``X`` (not trained on); all of ``X`` when there are fewer than 20."""
+        return X if len(heldout) < self._MIN_CALIBRATION_ROWS else X[heldout]
+
     def _offset(self, scores):
-        """Threshold on training scores below which a row is an outlier."""
+        """Threshold on the scores of held-out rows below which a row is an outlier."""
         scores = scores[np.isfinite(scores)] if not np.isfinite(scores).all() else scores
         if scores.size == 0:
             return 0.0
@@ -753,7 +784,8 @@ class BaseAutoencoder(
             # Tukey's lower fence: no assumed contamination rate
             q1, q3 = np.percentile(scores, [25.0, 75.0])
             return float(q1 - 1.5 * (q3 - q1))
-        return float(np.percentile(scores, 100.0 * self.contamination))
+        # the k-th lowest of n held-out scores, k = c (n + 1): an expected share c of new rows below it
+        return float(np.percentile(scores, 100.0 * self.contamination, method="weibull"))
 
     # ------------------------------------------------------------------
     # Inference: streamed in chunks, in the input's floating dtype
@@ -893,6 +925,43 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         return self._score_samples(self._validate_X(X, reset=False))
+
+    def score_features(self, X):
+        """Per-feature terms of :meth:`score_samples`: which features make a row abnormal.
+
+        Entry ``(i, j)`` is minus feature ``j``'s share of the reconstruction
+        error of row ``i``, so each row sums to ``score_samples(X)[i]``
+        (for :class:`~skautoencoder.VariationalAutoencoder`, to the
+        reconstruction term of its ELBO, without the KL term). Higher is more
+        normal; the most negative entry of a row names the feature that the
+        model reconstructs worst. With ``missing='mask'``, unobserved entries
+        are 0 (and a row with no observed entry, which scores ``offset_``,
+        has only zeros).
+
+        The terms are on the scale the model scores: for a pipeline with a
+        scaler, that of the scaled features (call it on the last step with
+        ``pipe[:-1].transform(X)``, or draw it with
+        :class:`~skautoencoder.plotting.OutlierExplanationDisplay`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray or DataFrame of shape (n_samples, n_features_in_), dtype float64
+            The per-feature scores; a pandas or polars DataFrame whose columns
+            are the input feature names under
+            ``set_output(transform="pandas")`` (or ``"polars"``).
+        """
+        check_is_fitted(self)
+        X_valid = self._validate_X(X, reset=False)
+        scores = self._map_batches(X_valid, self._feature_scores).astype(np.float64, copy=False)
+        adapter = _get_container_adapter("transform", self)
+        if adapter is None:
+            return scores
+        return adapter.create_container(scores, X, columns=_check_feature_names_in(self), inplace=False)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over ``X``.

@@ -91,10 +91,16 @@ _SHARED_DOCS = {
 
     contamination : 'auto' or float, default='auto'
         Sets ``offset_``, the threshold of :meth:`predict`. A float in
-        (0, 0.5] is the expected proportion of outliers in the training data:
-        ``offset_`` is that percentile of the training scores. ``'auto'``
+        (0, 0.5] is the expected proportion of outliers: ``offset_`` is that
+        percentile of the scores of the held-out rows (the
+        ``validation_fraction`` split, which the network did not train on),
+        so that about that share of *new* rows like them is flagged. ``'auto'``
         assumes no rate: a row is an outlier when its score falls below Tukey's
-        lower fence of the training scores, ``Q1 - 1.5 * (Q3 - Q1)``.
+        lower fence of those scores, ``Q1 - 1.5 * (Q3 - Q1)``. Without held-out
+        rows (``early_stopping=False`` with an int ``n_components``, fewer
+        than 20 held-out rows, or :meth:`partial_fit`) the training rows'
+        scores are used, which a network reconstructs better than new rows:
+        the threshold then flags more than the rate on new data.
 
     device : str or torch.device, default='auto'
         Where to train and infer: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
@@ -125,7 +131,8 @@ _SHARED_DOCS = {
         Fraction of the rows of each training batch with the highest loss
         that are left out of that batch's loss (a trimmed loss). Outliers in
         the training data then barely shape the model, which makes it a
-        better outlier detector (measured in the outlier detection guide).
+        better outlier detector (measured in the outlier detection guide;
+        :class:`~skautoencoder.AutoencoderOutlierDetector` trims 0.2 by default).
         Validation losses and scores are not trimmed.
 
     ordered : bool, default=False
@@ -234,8 +241,14 @@ def fill_doc(cls):
 
     def own_default(match):
         default = defaults.get(match.group(1), inspect.Parameter.empty)
-        if default is inspect.Parameter.empty or isinstance(default, float):
+        if default is inspect.Parameter.empty:
             return match.group(0)
+        if isinstance(default, float):  # keep the written form (1e-3) of an unchanged float
+            try:
+                if float(match.group(2)) == default:
+                    return match.group(0)
+            except ValueError:
+                pass
         return f"{match.group(0)[:match.start(2) - match.start(0)]}{default!r}"
 
     for key, text in _SHARED_DOCS.items():

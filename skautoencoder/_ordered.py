@@ -80,7 +80,7 @@ def column_moments(X, missing="zero", block=4096):
         stored_nan = np.isnan(X.data)
         X.data[stored_nan] = 0.0
         if missing == "mask":
-            counts = X.getnnz(axis=0) - np.bincount(X.indices[stored_nan], minlength=X.shape[1])
+            counts = np.bincount(X.indices[~stored_nan], minlength=X.shape[1])  # sparse arrays: no getnnz
         else:
             counts = np.full(X.shape[1], X.shape[0])
         return counts, np.asarray(X.sum(axis=0)).ravel(), np.asarray(X.multiply(X).sum(axis=0)).ravel()

@@ -45,7 +45,8 @@ def to_numpy(obj):
 
 
 def _field(name, value, kind):
-    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array')."""
+    """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
+    'matrix': 2-D, one finite column per feature, checked in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -62,6 +63,10 @@ def _field(name, value, kind):
     if kind == "array":
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
+        return value.astype(np.float64)
+    if kind == "matrix":
+        if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
+            raise ValueError(f"{name} should be a 2-D float array.")
         return value.astype(np.float64)
     raise ValueError(f"unknown kind {kind!r} of {name}")  # a programming error
 
@@ -101,6 +106,10 @@ def check_fields(state, declared, architecture_params):
             raise ValueError(f"fitted attribute {name} is missing.")
     if fitted["n_features_in_"] < 1 or fitted["n_components_"] < 1:
         raise ValueError("n_features_in_ and n_components_ should be positive.")
+    for name, kind in declared.items():
+        if kind.rstrip("?") == "matrix" and name in fitted and (
+                fitted[name].shape[1] != fitted["n_features_in_"] or not np.isfinite(fitted[name]).all()):
+            raise ValueError(f"fitted attribute {name} should hold n_features_in_ finite columns.")
     if fitted["n_iter_"] != len(fitted["loss_curve_"]):
         raise ValueError(f"n_iter_ ({fitted['n_iter_']}) should be the length of loss_curve_ "
                          f"({len(fitted['loss_curve_'])}).")

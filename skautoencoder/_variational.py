@@ -1,5 +1,6 @@
 """Variational autoencoder: a generative model with a Gaussian latent space."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -8,8 +9,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from . import _ordered
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
+from ._marginals import feature_quantiles, match_marginals
 from .nn.losses import gaussian_kl, negative_log_likelihood
 from .nn.modules import build_variational_autoencoder
 
@@ -23,7 +26,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     The encoder outputs a Gaussian posterior ``q(z | x) = N(mu(x),
     diag(sigma(x)^2))`` over ``n_components`` latent units with a standard
     normal prior; the decoder models ``p(x | z)``: a Gaussian with a learned
-    global scale for ``loss='mse'``, a Bernoulli for ``loss='bce'``. Training
+    scale per feature for ``loss='mse'``, a Bernoulli for ``loss='bce'``. Training
     minimises ``-log p(x | z) + beta * KL(q(z | x) || p(z))`` with one
     reparameterised sample of ``z`` per row, divided by ``n_features`` (so the
     loss is per feature, like the other variants').
@@ -32,7 +35,13 @@ class VariationalAutoencoder(BaseAutoencoder):
     - :meth:`score_samples` returns the evidence lower bound (ELBO, with
       ``beta=1``) of each row, with the reconstruction term evaluated at the
       posterior mean: deterministic, higher = more likely under the model;
-    - :meth:`sample` draws new rows: ``z ~ N(0, I)``, decoded.
+    - :meth:`score_features` returns the per-feature terms of the
+      reconstruction log-likelihood ``log p(x | mu(x))`` (Gaussian terms
+      include their normalising constant): each row sums to the ELBO plus its
+      KL term;
+    - :meth:`sample` draws new rows: ``z ~ N(0, I)``, decoded with the
+      decoder's observation noise, each feature then mapped onto the training
+      data's distribution of that feature (see :meth:`sample`).
 
     ``init`` defaults to ``'random'`` here: with ``init='pca'`` the posterior
     mean starts as PCA's codes (the log-variance head is the usual one), whose
@@ -53,6 +62,16 @@ class VariationalAutoencoder(BaseAutoencoder):
     ----------
 %(shared_attributes)s
 
+    training_quantiles_ : ndarray of shape (1000, n_features_in_)
+        Quantiles of each feature of the training rows (of at most 10,000 of
+        them, drawn at random), at 1,000 evenly spaced levels from 0 to 1;
+        NaN for a feature never observed (``missing='mask'``).
+
+    model_quantiles_ : ndarray of shape (1000, n_features_in_)
+        The same quantiles of 10,000 rows drawn from the model itself (prior,
+        decoder, observation noise), before the mapping that :meth:`sample`
+        applies.
+
     See Also
     --------
     Autoencoder : A deterministic latent space.
@@ -72,6 +91,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
+    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix"}
 
     def _loss_is_plain_mse(self):
         return False  # a sampled ELBO
@@ -136,9 +156,56 @@ class VariationalAutoencoder(BaseAutoencoder):
             n_features, self._hidden_sizes(), self.n_components_, self.activation, self._output_activation()
         )
 
-    def _negative_elbo(self, module, X, generator, beta, nested=False):
+    #: Rows that measure the quantiles of the training data and of the model's raw samples.
+    _QUANTILE_ROWS = 10000
+
+    def _initialize(self, X, random_state):
+        super()._initialize(X, random_state)
+        # observation scales start at the features' root mean variance, not at each feature's
+        # own (measured on digits: that start weighs rare pixels so much that samples were
+        # further from the data), and are floored at 1% of each feature's standard deviation
+        # (of the root mean variance for a constant feature)
+        counts, sums, squares = _ordered.column_moments(X, self.missing)
+        counts = np.maximum(counts, 1)
+        std = np.sqrt(np.maximum(squares / counts - (sums / counts) ** 2, 0.0))
+        rms = float(np.sqrt(np.mean(std ** 2))) or 1.0
+        floor = 1e-2 * np.where(std > 0, std, rms)
+        with torch.no_grad():
+            self.module_.log_scale.fill_(math.log(rms))
+            self.module_.log_scale_min.copy_(torch.as_tensor(np.log(floor)))
+
+    def _after_training(self, X):
+        """Store the quantiles that :meth:`sample` maps its raw draws through."""
+        rng = np.random.RandomState(self._seed)
+        rows = X
+        if X.shape[0] > self._QUANTILE_ROWS:
+            rows = X[np.sort(rng.choice(X.shape[0], self._QUANTILE_ROWS, replace=False))]
+        self.training_quantiles_ = feature_quantiles(self._to_tensor(rows, torch.float64).cpu().numpy())
+        self.model_quantiles_ = feature_quantiles(self._raw_samples(self._QUANTILE_ROWS, rng))
+
+    def _raw_samples(self, n_samples, random_state):
+        """Rows drawn from the model itself: ``z ~ N(0, I)``, decoded, plus the observation
+        noise of the Gaussian decoder (``loss='mse'``); the decoder's mean for ``'bce'``."""
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator(device=self.device_).manual_seed(seed)
+        n = int(n_samples)
+        # per row: the code, then the observation noise
+        draws = torch.randn((n, self.n_components_ + self.n_features_in_), generator=generator,
+                            device=self.device_, dtype=torch.float64)
+        noisy = self.loss == "mse"
+
+        def draw(module, batch):
+            mean = module.output(module.decode(batch[:, :self.n_components_]))
+            if noisy:
+                mean = mean + torch.exp(module.observation_log_scale()) * batch[:, self.n_components_:]
+            return mean
+
+        return self._map_batches(draws.cpu().numpy(), draw)
+
+    def _negative_elbo(self, module, X, generator, beta, nested=False, per_feature=False):
         """Per-row ``-log p(x | z) + beta * KL``; ``z`` sampled when ``generator`` is given,
-        else the mean; ``nested``: decode ``z`` through the nested dropout of ``ordered``."""
+        else the mean; ``nested``: decode ``z`` through the nested dropout of ``ordered``;
+        ``per_feature``: the terms of ``-log p(x | z)`` per feature instead (no KL)."""
         X, mask = self._observed(X)
         mean, log_var = module.posterior(X)
         z = mean
@@ -147,13 +214,17 @@ class VariationalAutoencoder(BaseAutoencoder):
             z = mean + torch.exp(0.5 * log_var) * eps
         if nested:
             z = self._nested_dropout(z, generator)
-        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.log_scale, mask)
-        return nll + beta * gaussian_kl(mean, log_var)
+        nll = negative_log_likelihood(module.decode(z), X, self.loss, module.observation_log_scale(), mask,
+                                      reduction="none" if per_feature else "sum")
+        return nll if per_feature else nll + beta * gaussian_kl(mean, log_var)
 
     def _loss(self, module, X, generator):
         rows = self._negative_elbo(module, X, generator, self.beta, nested=True)
-        loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction > 0 else rows.mean()
+        loss = self._trimmed_mean(rows) if generator is not None and self.trim_fraction != 0 else rows.mean()
         return loss / X.shape[1]
+
+    def _feature_scores(self, module, X):
+        return -self._negative_elbo(module, X, None, 0.0, per_feature=True)
 
     def _row_scores(self, module, X):
         return -self._negative_elbo(module, X, None, 1.0)
@@ -161,8 +232,17 @@ class VariationalAutoencoder(BaseAutoencoder):
     def sample(self, n_samples=1, random_state=None):
         """Generate rows from the model.
 
-        Draws latent codes from the standard normal prior and decodes them
-        (the decoder's mean: sigmoid probabilities for ``loss='bce'``).
+        Draws latent codes from the standard normal prior, decodes them and,
+        for ``loss='mse'``, adds the Gaussian observation noise of the decoder
+        (its learned per-feature scale); ``loss='bce'`` keeps the decoder's
+        mean (pixel probabilities). Each feature of these raw draws is then
+        mapped to the training data's distribution of that feature, through
+        the model's own cumulative distribution and the data's quantiles
+        (both stored at fit time): the model decides how the features vary
+        together, the data the values each feature takes, so generated rows
+        keep the data's point masses (exact zeros), discrete levels and
+        range. The raw decoder means are ``inverse_transform(z)`` of codes
+        ``z`` drawn from ``N(0, I)``.
 
         Parameters
         ----------
@@ -179,8 +259,5 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_is_fitted(self)
         if not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        generator = torch.Generator(device=self.device_).manual_seed(seed)
-        z = torch.randn((int(n_samples), self.n_components_), generator=generator, device=self.device_)
-        z = z.cpu().numpy().astype(np.float64)
-        return self._map_batches(z, lambda module, batch: module.output(module.decode(batch)))
+        raw = self._raw_samples(n_samples, random_state)
+        return match_marginals(raw, self.model_quantiles_, self.training_quantiles_)

@@ -53,9 +53,11 @@ def test_codes_feed_a_classifier_in_a_grid_search(digits):
 
 
 @pytest.mark.parametrize("contamination", [0.05, 0.2])
-def test_predict_flags_contamination_of_training_rows(contamination):
+def test_predict_flags_contamination_of_training_rows_without_held_out_rows(contamination):
+    # no held-out rows: the training rows' scores set offset_ (held-out rows: tests/test_explain.py)
     X, _ = make_blobs(n_samples=400, n_features=6, centers=3, random_state=0)
-    ae = Autoencoder(2, hidden_layer_sizes=(16,), contamination=contamination, random_state=0).fit(X)
+    ae = Autoencoder(2, hidden_layer_sizes=(16,), contamination=contamination, early_stopping=False,
+                     random_state=0).fit(X)
     labels = ae.predict(X)
     assert set(np.unique(labels)) == {-1, 1}
     assert abs(np.mean(labels == -1) - contamination) <= 1 / 400

@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks, with nothing expected to fail.
+"""scikit-learn's own estimator checks; expected to fail: only the two outlier-count checks
+that the threshold contract contradicts (see ``expected_failed_checks``).
 
 ``parametrize_with_checks`` runs the API checks; the checks it reserves for
 scikit-learn's own estimators (column names, feature names out, parameter
@@ -22,6 +23,7 @@ from sklearn.utils.estimator_checks import (
 from skautoencoder import (
     Autoencoder,
     AutoencoderImputer,
+    AutoencoderOutlierDetector,
     ContractiveAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
@@ -34,15 +36,18 @@ ESTIMATORS = [
     Autoencoder(**SMALL),
     DenoisingAutoencoder(**SMALL),
     SparseAutoencoder(**SMALL),
-    SparseAutoencoder(**SMALL, sparsity="topk", sparsity_target=0.5),
+    SparseAutoencoder(**SMALL, sparsity="kl"),
     ContractiveAutoencoder(**SMALL),
     VariationalAutoencoder(**SMALL),
     ConvolutionalAutoencoder(**SMALL, channels=(4,)),
     Autoencoder(**SMALL, missing="mask"),
     Autoencoder(**SMALL, ordered=True),
+    Autoencoder(**SMALL, early_stopping=False),  # no held-out rows: the training rows set offset_
     Autoencoder(**{**SMALL, "n_components": 0.9}),
     VariationalAutoencoder(**SMALL, missing="mask"),
     AutoencoderImputer(Autoencoder(**SMALL)),
+    AutoencoderOutlierDetector(**SMALL),
+    AutoencoderOutlierDetector(**SMALL, trim_fraction="tukey", scale_errors=True),
     # the defaults above start at PCA (init='pca'; Sparse and Convolutional: 'random')
     Autoencoder(**SMALL, init="random"),
     VariationalAutoencoder(**SMALL, init="random"),
@@ -51,7 +56,31 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _holds_out_rows(estimator):
+    est = getattr(estimator, "estimator", estimator)
+    return hasattr(est, "_holds_out_rows") and est._holds_out_rows()
+
+
+def expected_failed_checks(estimator):
+    """The checks that contradict the package's threshold contract, by design.
+
+    sklearn's outlier checks want ``contamination`` to be the share of the
+    *training* rows that ``predict`` flags. Here ``offset_`` comes from the
+    held-out rows, which the network did not train on, so that
+    ``contamination`` is the share of *new* rows flagged (DESIGN: Thresholds);
+    the training rows, reconstructed better, are flagged less. sklearn skips
+    the same count for ``LocalOutlierFactor(novelty=True)``. Estimators that
+    hold no rows out still pass both checks (tests/test_explain.py tests the
+    rate on new rows).
+    """
+    if not _holds_out_rows(estimator):
+        return {}
+    reason = ("offset_ is calibrated on held-out rows: contamination holds on new rows, "
+              "not on the training rows")
+    return {"check_outliers_train": reason, "check_outliers_fit_predict": reason}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

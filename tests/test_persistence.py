@@ -23,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 RNG = np.random.RandomState(0)
 X = RNG.rand(120, 16)
 SMALL = dict(n_components=3, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
-MODELS = [Autoencoder(**SMALL), DenoisingAutoencoder(**SMALL), SparseAutoencoder(**SMALL, sparsity="topk"),
+MODELS = [Autoencoder(**SMALL), DenoisingAutoencoder(**SMALL), SparseAutoencoder(**SMALL, sparsity="l1"),
           ContractiveAutoencoder(**SMALL), VariationalAutoencoder(**SMALL, loss="bce"),
           ConvolutionalAutoencoder(**SMALL, image_shape=(4, 4), channels=(2,))]
 
@@ -41,6 +41,10 @@ def test_round_trip(model, tmp_path):
         np.testing.assert_array_equal(getattr(loaded, method)(frame), getattr(model, method)(frame))
     assert list(loaded.feature_names_in_) == list(frame.columns)
     assert loaded.loss_curve_ == model.loss_curve_ and loaded.n_iter_ == model.n_iter_
+    if hasattr(model, "sample"):  # the stored quantiles come back
+        np.testing.assert_array_equal(loaded.sample(5, random_state=0), model.sample(5, random_state=0))
+        unpickled = pickle.loads(pickle.dumps(model))
+        np.testing.assert_array_equal(unpickled.sample(5, random_state=0), model.sample(5, random_state=0))
 
 
 def test_warm_start_continues_after_load_like_the_original(tmp_path):

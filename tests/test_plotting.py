@@ -10,7 +10,12 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 
 from skautoencoder import Autoencoder, ConvolutionalAutoencoder, VariationalAutoencoder
-from skautoencoder.plotting import LatentSpaceDisplay, LossCurveDisplay, ReconstructionDisplay
+from skautoencoder.plotting import (
+    LatentSpaceDisplay,
+    LossCurveDisplay,
+    OutlierExplanationDisplay,
+    ReconstructionDisplay,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -341,3 +346,47 @@ def test_latent_space_errors(plt, digits):
         LatentSpaceDisplay(codes=np.zeros((4, 3))).plot()
     with pytest.raises(NotFittedError):
         LatentSpaceDisplay.from_estimator(Autoencoder(2), X)
+
+
+def test_outlier_explanation_from_pipeline_names_the_planted_feature(plt):
+    # a scaled pipeline: the contributions are on the model's scale, not in raw units
+    from sklearn.datasets import load_wine
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = load_wine(as_frame=True).data
+    pipe = make_pipeline(StandardScaler(), Autoencoder(3, **SMALL)).fit(X)
+    row = X.iloc[[0]].copy()
+    row["hue"] = X["hue"].min()  # a small raw value, far from what the other features imply
+    display = OutlierExplanationDisplay.from_estimator(pipe, row, max_features=4)
+    expected = pipe[-1].score_features(pipe[:-1].transform(row))[0]
+    np.testing.assert_allclose(display.contributions_, expected)
+    assert len(display.bars_) == 4 and display.order_.tolist() == np.argsort(expected)[:4].tolist()
+    labels = [t.get_text() for t in display.ax_.get_yticklabels()]
+    assert labels[-1] == X.columns[display.order_[0]]  # the most abnormal on top
+    assert "hue" in labels
+    widths = [bar.get_width() for bar in display.bars_]
+    assert widths == sorted(widths) and widths[0] <= 0
+
+
+def test_outlier_explanation_several_rows_and_from_predictions(plt):
+    X = np.random.default_rng(0).normal(size=(80, 5))
+    ae = Autoencoder(2, **SMALL).fit(X)
+    display = OutlierExplanationDisplay.from_estimator(ae, X[:10], max_features=None)
+    np.testing.assert_allclose(display.contributions_, ae.score_features(X[:10]).mean(axis=0))
+    assert len(display.bars_) == 5 and "mean of 10 rows" in display.ax_.get_xlabel()
+    assert sorted(t.get_text() for t in display.ax_.get_yticklabels()) == [f"x{j}" for j in range(5)]
+    display = OutlierExplanationDisplay.from_predictions([[-0.1, -2.0, 0.0]], feature_names=["a", "b", "c"],
+                                                         name="row")
+    assert display.order_.tolist() == [1, 0, 2] and display.ax_.get_title() == "row"
+
+
+def test_outlier_explanation_errors(plt):
+    with pytest.raises(ValueError, match="feature_names has 2 names"):
+        OutlierExplanationDisplay(feature_scores=np.zeros((1, 3)), feature_names=["a", "b"]).plot()
+    with pytest.raises(ValueError, match="max_features"):
+        OutlierExplanationDisplay(feature_scores=np.zeros((1, 3))).plot(max_features=0)
+    with pytest.raises(TypeError, match="no score_features"):
+        OutlierExplanationDisplay.from_estimator(PCA(2).fit(np.eye(4)), np.eye(4))
+    with pytest.raises(NotFittedError):
+        OutlierExplanationDisplay.from_estimator(Autoencoder(2), np.eye(4))

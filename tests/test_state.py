@@ -47,7 +47,7 @@ def test_sparse_architecture_change_on_warm_start_raises(change):
 
 
 def test_sparse_penalty_weight_is_resolved_at_every_fit():
-    model = _make(SparseAutoencoder).fit(X)
+    model = _make(SparseAutoencoder, sparsity="kl").fit(X)
     assert model.sparsity_weight_ == 3e-3
     model.set_params(warm_start=True, sparsity_weight=0.5).fit(X)
     assert model.sparsity_weight_ == 0.5
@@ -99,7 +99,8 @@ def test_state_is_plain_values_and_arrays(cls):
 
 
 def test_each_variant_declares_its_own_state():
-    assert "sparsity_weight_" in SparseAutoencoder._declared_attributes()
+    assert {"sparsity_weight_", "sparsity_target_"} <= set(SparseAutoencoder._declared_attributes())
+    assert {"training_quantiles_", "model_quantiles_"} <= set(VariationalAutoencoder._declared_attributes())
     assert "sparsity_weight_" not in Autoencoder._declared_attributes()
     assert {"channels", "kernel_size", "image_shape"} <= set(ConvolutionalAutoencoder._architecture_params)
     assert {"sparsity", "sparsity_target"} <= set(SparseAutoencoder._architecture_params)
@@ -200,3 +201,20 @@ def test_inference_chunks_follow_working_memory(monkeypatch):
     with sklearn.config_context(working_memory=0.01):  # 10 kB
         np.testing.assert_array_equal(model.transform(X), expected)
     assert 1 < len(seen) and max(seen) < len(X)
+
+
+def test_matrix_fields_are_2d_float_arrays():
+    from skautoencoder import _state
+
+    assert _state._field("training_quantiles_", np.zeros((3, 2), np.float32), "matrix").dtype == np.float64
+    for bad in (np.zeros(3), np.zeros((2, 2), dtype=int), [[0.0]]):
+        with pytest.raises(ValueError, match="training_quantiles_ should be a 2-D float array"):
+            _state._field("training_quantiles_", bad, "matrix")
+
+
+def test_per_feature_matrices_must_match_the_features():
+    model = VariationalAutoencoder(**SMALL).fit(X)
+    state = model.__getstate__()
+    state["_fitted_state"]["attributes"]["model_quantiles_"] = np.zeros((10, 3))
+    with pytest.raises(ValueError, match="model_quantiles_ should hold n_features_in_ finite columns"):
+        VariationalAutoencoder().__setstate__(state)

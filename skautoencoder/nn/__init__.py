@@ -12,6 +12,7 @@ from .losses import (
     l1_sparsity,
     negative_log_likelihood,
     reconstruction_loss,
+    reconstruction_terms,
 )
 from .modules import (
     ACTIVATIONS,
@@ -72,6 +73,7 @@ __all__ = [
     "negative_log_likelihood",
     "plain_mse_loss",
     "reconstruction_loss",
+    "reconstruction_terms",
     "reset_parameters",
     "set_affine_start",
     "threads_pinned",

@@ -20,9 +20,47 @@ __all__ = [
     "l1_sparsity",
     "negative_log_likelihood",
     "reconstruction_loss",
+    "reconstruction_terms",
 ]
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
+
+
+def reconstruction_terms(raw, target, kind="mse", mask=None):
+    """Per-entry terms of the per-row reconstruction error, shape ``(n_rows, n_features)``.
+
+    Entry ``(i, j)`` is the error of feature ``j`` of row ``i`` divided by the
+    number of (observed) features of row ``i``, so that each row sums to its
+    mean error: ``reconstruction_loss(..., reduction="none")``.
+
+    Parameters
+    ----------
+    raw : torch.Tensor of shape (n_rows, ...)
+        Decoder output: the reconstruction itself for ``"mse"``, logits for
+        ``"bce"``.
+    target : torch.Tensor of the same shape
+        The rows to reconstruct.
+    kind : {"mse", "bce"}, default="mse"
+        Squared error, or binary cross-entropy on logits.
+    mask : torch.Tensor of bool, optional
+        Observed entries; unobserved ones contribute 0 (a row with none
+        observed has error 0). Masked entries of ``target`` must be finite.
+
+    Returns
+    -------
+    terms : torch.Tensor of shape (n_rows, n_features)
+    """
+    if kind == "mse":
+        err = F.mse_loss(raw, target, reduction="none")
+    elif kind == "bce":
+        err = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+    else:
+        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
+    err = err.reshape(err.shape[0], -1)
+    if mask is None:
+        return err / err.shape[1]
+    mask = mask.reshape(err.shape).to(err.dtype)
+    return err * mask / mask.sum(dim=1, keepdim=True).clamp(min=1)
 
 
 def reconstruction_loss(raw, target, kind="mse", reduction="mean", mask=None):
@@ -39,7 +77,8 @@ def reconstruction_loss(raw, target, kind="mse", reduction="mean", mask=None):
         Squared error, or binary cross-entropy on logits.
     reduction : {"mean", "none"}, default="mean"
         ``"none"`` returns the mean over the features of each row, shape
-        ``(n_rows,)``; ``"mean"`` the mean over all entries.
+        ``(n_rows,)`` (the row sums of :func:`reconstruction_terms`);
+        ``"mean"`` the mean over all entries.
     mask : torch.Tensor of bool, optional
         Observed entries: the means run over these only (a row with none
         observed has error 0). Masked entries of ``target`` must be finite.
@@ -53,20 +92,14 @@ def reconstruction_loss(raw, target, kind="mse", reduction="mean", mask=None):
             return F.mse_loss(raw, target)
         if kind == "bce":
             return F.binary_cross_entropy_with_logits(raw, target)
-    if kind == "mse":
-        err = F.mse_loss(raw, target, reduction="none")
-    elif kind == "bce":
-        err = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
-    else:
-        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
-    err = err.reshape(err.shape[0], -1)
-    if mask is None:
-        return err.mean(dim=1) if reduction == "none" else err.mean()
-    mask = mask.reshape(err.shape).to(err.dtype)
-    err = err * mask
     if reduction == "none":
-        return err.sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-    return err.sum() / mask.sum().clamp(min=1)
+        return reconstruction_terms(raw, target, kind, mask).sum(dim=1)
+    if kind not in RECONSTRUCTION_LOSSES:
+        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
+    err = (F.mse_loss if kind == "mse" else F.binary_cross_entropy_with_logits)(raw, target, reduction="none")
+    err = err.reshape(err.shape[0], -1)
+    mask = mask.reshape(err.shape).to(err.dtype)
+    return (err * mask).sum() / mask.sum().clamp(min=1)
 
 
 # ----------------------------------------------------------------------
@@ -135,12 +168,13 @@ def gaussian_kl(mean, log_var):
     return 0.5 * (log_var.exp() + mean.pow(2) - 1.0 - log_var).sum(dim=1)
 
 
-def negative_log_likelihood(raw, target, kind="mse", log_scale=None, mask=None):
+def negative_log_likelihood(raw, target, kind="mse", log_scale=None, mask=None, reduction="sum"):
     """Per-row ``-log p(target | decoder output)``, summed over (observed) features.
 
     ``"mse"``: Gaussian with standard deviation ``exp(log_scale)`` (1 when
     None); ``"bce"``: Bernoulli with logits ``raw``. With a boolean ``mask``,
-    only the observed entries count.
+    only the observed entries count. ``reduction="none"`` returns the
+    per-feature terms, shape ``(n_rows, n_features)``, that ``"sum"`` adds up.
     """
     raw, target = raw.reshape(raw.shape[0], -1), target.reshape(target.shape[0], -1)
     if kind == "bce":
@@ -152,4 +186,4 @@ def negative_log_likelihood(raw, target, kind="mse", log_scale=None, mask=None):
         raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
     if mask is not None:
         nll = nll * mask.reshape(nll.shape).to(nll.dtype)
-    return nll.sum(dim=1)
+    return nll if reduction == "none" else nll.sum(dim=1)

@@ -247,8 +247,11 @@ class VariationalModule(AutoencoderModule):
 
     ``posterior(x)`` returns the mean and log-variance of ``q(z | x)``;
     ``encode(x)`` returns the mean alone, so codes are deterministic. The
-    decoder models ``p(x | z)`` with a learned global observation scale
-    ``log_scale`` (used by Gaussian likelihoods).
+    decoder models ``p(x | z)`` with a learned observation scale per feature,
+    ``log_scale`` (used by Gaussian likelihoods), read through
+    :meth:`observation_log_scale`, which floors it at the buffer
+    ``log_scale_min`` (same shape): a feature that the decoder predicts exactly
+    (a constant one) would otherwise drive its likelihood to infinity.
 
     Parameters
     ----------
@@ -259,18 +262,27 @@ class VariationalModule(AutoencoderModule):
     decoder : torch.nn.Module
     output_activation : {"identity", "sigmoid"}
     device : torch.device or str, default="meta"
+    n_features : int, optional
+        Number of observation scales; one shared scale when None.
     """
 
-    def __init__(self, body, n_body, n_components, decoder, output_activation="identity", device="meta"):
+    def __init__(self, body, n_body, n_components, decoder, output_activation="identity", device="meta",
+                 n_features=None):
         super().__init__(body, decoder, output_activation)
         self.mean = nn.Linear(n_body, n_components, device=device)
         self.log_var = nn.Linear(n_body, n_components, device=device)
-        self.log_scale = nn.Parameter(torch.zeros((), device=device))
+        self.log_scale = nn.Parameter(torch.zeros(() if n_features is None else (n_features,), device=device))
+        self.register_buffer("log_scale_min", torch.zeros(self.log_scale.shape, device=device))
 
     def reset_parameters(self):
-        """Zero the observation log-scale; the layers initialise themselves."""
+        """Unit observation scales, floored at ``1e-4``; the layers initialise themselves."""
         with torch.no_grad():
             self.log_scale.zero_()
+            self.log_scale_min.fill_(math.log(1e-4))
+
+    def observation_log_scale(self):
+        """``log_scale``, floored at ``log_scale_min``."""
+        return torch.maximum(self.log_scale, self.log_scale_min)
 
     def posterior(self, x):
         """Mean and log-variance of the Gaussian posterior of the codes of ``x``."""
@@ -284,13 +296,13 @@ class VariationalModule(AutoencoderModule):
 
 def build_variational_autoencoder(n_features, hidden_layer_sizes, n_components, activation="relu",
                                   output_activation="identity"):
-    """A :class:`VariationalModule` with mirrored MLPs, on ``meta``."""
+    """A :class:`VariationalModule` with mirrored MLPs and one observation scale per feature, on ``meta``."""
     body = MLP((n_features, *hidden_layer_sizes), activation)
     if hidden_layer_sizes:
         body.append(ACTIVATIONS[activation]())
     decoder = MLP((n_components, *hidden_layer_sizes[::-1], n_features), activation)
     n_body = hidden_layer_sizes[-1] if hidden_layer_sizes else n_features
-    return VariationalModule(body, n_body, n_components, decoder, output_activation)
+    return VariationalModule(body, n_body, n_components, decoder, output_activation, n_features=n_features)
 
 
 class AnchoredVariationalModule(VariationalModule):

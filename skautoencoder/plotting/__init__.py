@@ -12,6 +12,7 @@ matplotlib; drawing without it raises an ImportError that says how to install it
 
 from ._latent_space import LatentSpaceDisplay
 from ._loss_curve import LossCurveDisplay
+from ._outlier_explanation import OutlierExplanationDisplay
 from ._reconstruction import ReconstructionDisplay
 
-__all__ = ["LatentSpaceDisplay", "LossCurveDisplay", "ReconstructionDisplay"]
+__all__ = ["LatentSpaceDisplay", "LossCurveDisplay", "OutlierExplanationDisplay", "ReconstructionDisplay"]
