@@ -15,6 +15,7 @@ import skautoencoder._base as base_module
 from skautoencoder import (
     Autoencoder,
     AutoencoderImputer,
+    AutoencoderOutlierDetector,
     ContractiveAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
@@ -157,6 +158,7 @@ def test_defaults():
     assert AutoencoderImputer().fit(np.random.RandomState(0).randn(50, 4)).estimator_.init == "random"
     assert SparseAutoencoder().init == "random"
     assert ConvolutionalAutoencoder().init == "random"
+    assert AutoencoderOutlierDetector().init == "random"  # detection separates better from a random start
     assert "init : {'pca', 'random'}, default='random'" in DenoisingAutoencoder.__doc__
     assert "init : {'pca', 'random'}, default='pca'" in Autoencoder.__doc__
     X = curved(100)
