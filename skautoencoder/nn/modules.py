@@ -322,17 +322,22 @@ class AnchoredVariationalModule(VariationalModule):
     decoder : torch.nn.Module
     affine : AffinePath
     output_activation : {"identity", "sigmoid"}
+    n_features : int or None, default=None
+        One observation log-scale per feature, or one for all (None), as in
+        :class:`VariationalModule`.
     device : torch.device or str, default="meta"
     """
 
-    def __init__(self, body, mean, log_var, decoder, affine, output_activation="identity", device="meta"):
+    def __init__(self, body, mean, log_var, decoder, affine, output_activation="identity", n_features=None,
+                 device="meta"):
         nn.Module.__init__(self)
         self.encoder = body
         self.decoder = decoder
         self.output_activation = output_activation
         self.mean = mean
         self.log_var = log_var
-        self.log_scale = nn.Parameter(torch.zeros((), device=device))
+        self.log_scale = nn.Parameter(torch.zeros(() if n_features is None else (n_features,), device=device))
+        self.register_buffer("log_scale_min", torch.zeros(self.log_scale.shape, device=device))
         self.affine = affine
 
     def posterior(self, x):
@@ -435,7 +440,7 @@ def build_anchored_autoencoder(module, n_features, n_components):
     if isinstance(module, VariationalModule):
         return AnchoredVariationalModule(
             module.encoder, module.mean, module.log_var, module.decoder, AffinePath(n_features, n_components),
-            module.output_activation,
+            module.output_activation, n_features if module.log_scale.dim() else None,
         )
     return AnchoredAutoencoderModule(
         module.encoder, module.decoder, AffinePath(n_features, n_components), module.output_activation
