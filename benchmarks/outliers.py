@@ -27,7 +27,7 @@ Detectors:
   ``Pipeline([StandardScaler(), estimator])``;
 - ``Autoencoder-trimmed``: the trimmed recipe on ``Autoencoder``,
   ``Autoencoder(trim_fraction=0.2, max_iter=40, early_stopping=False,
-  batch_size=256)`` (see ``RECOMMENDED``);
+  batch_size=256, init='random')`` (see ``RECOMMENDED``);
 - ``AutoencoderOutlierDetector`` at its defaults (chosen by ``--cv``);
 - ``PyOD-AutoEncoder`` and ``PyOD-VAE``: PyOD's ``AutoEncoder`` and ``VAE`` at
   their defaults, with ``verbose=0``, ``random_state=seed``, ``device='cpu'``
@@ -197,7 +197,8 @@ def _skautoencoder_factory(cls, **params):
 #: The trimmed recipe on Autoencoder (the docs' recommendation before AutoencoderOutlierDetector): a
 #: trimmed loss (the 20% worst-reconstructed rows of each batch do not train the model) and
 #: a fixed budget of 40 epochs.
-RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256)
+RECOMMENDED = dict(trim_fraction=0.2, max_iter=40, early_stopping=False, n_iter_no_change=40, batch_size=256,
+                   init="random")
 
 
 def _pyod_factory(class_path):

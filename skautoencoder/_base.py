@@ -42,6 +42,7 @@ from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from . import _ordered, _persistence, _state
+from ._anchor import keep_the_better_start, start_at_pca
 from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported)
@@ -50,7 +51,12 @@ from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_w
 from .nn.corruption import NOISES, corrupt, hide
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss, reconstruction_terms
 from .nn.modules import (
-    ACTIVATIONS, AutoencoderModule, ObservedOffsetsModule, build_mlp_autoencoder, reset_parameters,
+    ACTIVATIONS,
+    AutoencoderModule,
+    ObservedOffsetsModule,
+    build_anchored_autoencoder,
+    build_mlp_autoencoder,
+    reset_parameters,
 )
 from .nn.steps import forward_stack, linear_stack, plain_mse_loss
 from .nn.training import OPTIMIZERS, DivergenceError, History, Trainer, torch_threads
@@ -158,10 +164,11 @@ class BaseAutoencoder(
         "missing": [StrOptions({"zero", "mask"})],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "ordered": ["boolean"],
+        "init": [StrOptions({"pca", "random"})],
     }
     #: Parameters that shape the network: a warm start or a partial fit that finds one
     #: changed raises (it would continue another network); the fitted state records them.
-    _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss", "missing")
+    _architecture_params = ("n_components", "hidden_layer_sizes", "activation", "loss", "missing", "init")
     #: Fitted attributes beyond the module, its optimiser, the device and the feature
     #: names, by kind; the fitted state holds exactly these ("?" marks the optional).
     _fitted_attributes = {
@@ -201,6 +208,7 @@ class BaseAutoencoder(
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="pca",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -224,6 +232,7 @@ class BaseAutoencoder(
         self.missing = missing
         self.trim_fraction = trim_fraction
         self.ordered = ordered
+        self.init = init
 
     # ------------------------------------------------------------------
     # What a variant provides
@@ -277,9 +286,21 @@ class BaseAutoencoder(
         inputs = self._inputs(module, X, generator)
         X, mask = self._observed(X)
         codes = module.encode(inputs)
-        raw = module.decode(self._nested_dropout(codes, generator))
-        if generator is not None and self.trim_fraction != 0:
-            loss = self._trimmed_mean(reconstruction_loss(raw, X, self.loss, reduction="none", mask=mask))
+        truncated, widths = self._nested_dropout(codes, generator, return_widths=True)
+        raw = module.decode(truncated)
+        weights = None if widths is None or self.init != "pca" else getattr(self, "_prefix_weights", None)
+        if weights is not None and weights.shape[0] != codes.shape[1]:
+            weights = None  # the code was cut since
+        if weights is not None or (generator is not None and self.trim_fraction != 0):
+            rows = reconstruction_loss(raw, X, self.loss, reduction="none", mask=mask)
+            if weights is not None:  # each width's loss relative to PCA's there (init='pca', ordered)
+                rows = rows * torch.as_tensor(weights, dtype=rows.dtype, device=rows.device)[widths - 1]
+            trim = generator is not None and self.trim_fraction != 0
+            loss = self._trimmed_mean(rows) if trim else rows.mean()
+            if weights is not None and generator is not None:
+                # and the whole code's, weighted alike: keeps the widest prefixes at PCA's level or above
+                full = reconstruction_loss(module.decode(codes), X, self.loss, mask=mask)
+                loss = loss + float(weights[-1]) * full
         else:
             loss = reconstruction_loss(raw, X, self.loss, mask=mask)
         for penalty in self._penalties(module, inputs, codes, generator):
@@ -304,9 +325,12 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------
     # Pieces of the loss
     # ------------------------------------------------------------------
-    def _nested_dropout(self, codes, generator):
-        """``codes`` through :func:`_ordered.nested_dropout` for an ordered latent space."""
-        return _ordered.nested_dropout(codes, generator) if self._is_ordered() else codes
+    def _nested_dropout(self, codes, generator, return_widths=False):
+        """``codes`` through :func:`_ordered.nested_dropout` for an ordered latent space
+        (``return_widths``: and each row's width, None when not ordered)."""
+        if not self._is_ordered():
+            return (codes, None) if return_widths else codes
+        return _ordered.nested_dropout(codes, generator, return_widths)
 
     def _is_ordered(self):
         return bool(self.ordered) or self._r2_target() is not None
@@ -489,14 +513,29 @@ class BaseAutoencoder(
         self._resolve_params()
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         train_rows, heldout = self._split(X.shape[0], generator)
-        trainer = self._trainer(generator, X.shape[0] - len(heldout))
-        data, get_batch = self._training_data(X)
-        trainer.get_batch = get_batch or trainer.get_batch
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
-        status = self._train(trainer, X, lambda history: trainer.fit(
-            data, history, train_rows, monitored, max_epochs=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-        ))
+        random_start = None
+        if self._starts_at_pca() and not continuing:  # PCA of the training rows only
+            random_start = start_at_pca(self, X, None if train_rows is None else train_rows.cpu().numpy(),
+                                        monitored is not None)
+        data, get_batch = self._training_data(X)
+
+        def train(generator, include_start):
+            trainer = self._trainer(generator, X.shape[0] - len(heldout))
+            trainer.get_batch = get_batch or trainer.get_batch
+            return self._train(trainer, X, lambda history: trainer.fit(
+                data, history, train_rows, monitored, max_epochs=self.max_iter, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change, include_start=include_start,
+            ))
+
+        status = train(generator, self._starts_at_pca())
+        if random_start is not None:  # init='random''s own fit: its generator, its split's draw replayed
+            def train_random():
+                replay = torch.Generator(device=self.device_).manual_seed(seed)
+                self._split(X.shape[0], replay)
+                return train(replay, False)
+
+            status = keep_the_better_start(self, random_start, status, train_random)
         if self._is_ordered():
             r2 = self._r2_by_width(X, _ordered.measured_rows(heldout, X.shape[0], seed))
             if self._r2_target() is not None:
@@ -542,6 +581,8 @@ class BaseAutoencoder(
         X = self._validate_X(X, reset=first, training=True)
         if first:
             self._initialize(X, check_random_state(self.random_state))
+            if self._starts_at_pca():
+                start_at_pca(self, X, None)
         else:
             self._check_architecture()
         self._resolve_params()
@@ -566,7 +607,7 @@ class BaseAutoencoder(
         self._seed = int(random_state.randint(np.iinfo(np.int32).max))
         self._architecture = {name: _plain(getattr(self, name)) for name in self._architecture_params}
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
-        self.module_ = reset_parameters(self._build_module(X.shape[1]), generator, self.device_)
+        self.module_ = reset_parameters(self._build_network(X.shape[1]), generator, self.device_)
         if isinstance(self.module_, ObservedOffsetsModule):
             self.module_.set_offsets(*observed_offsets(X))
         self._optimizer_state = self._optimizer_settings = None
@@ -709,7 +750,19 @@ class BaseAutoencoder(
         if any(_plain(getattr(self, name)) != value for name, value in self._architecture.items()):
             builder = clone(self).set_params(**{k: _as_param(v) for k, v in self._architecture.items()})
             builder.n_components_ = self.n_components_
-        return reset_parameters(builder._build_module(self.n_features_in_), torch.Generator(device=device), device)
+        module = builder._build_network(self.n_features_in_)
+        return reset_parameters(module, torch.Generator(device=device), device)
+
+    def _build_network(self, n_features):
+        """:meth:`_build_module`, with the affine path of ``init='pca'`` beside it (not beside
+        the offsets of ``missing='mask'``, which are that model's own start)."""
+        module = self._build_module(n_features)
+        if self.init != "pca" or isinstance(module, ObservedOffsetsModule):
+            return module
+        return build_anchored_autoencoder(module, n_features, self.n_components_)
+
+    def _starts_at_pca(self):
+        return hasattr(self.module_, "affine")
 
     #: Fewest held-out rows that set ``offset_``; below that, all the rows passed to fit do.
     _MIN_CALIBRATION_ROWS = 20

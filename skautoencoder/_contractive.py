@@ -94,6 +94,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="pca",
         contraction_weight=0.01,
         noise=None,
         noise_level=0.2,
@@ -121,6 +122,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.contraction_weight = contraction_weight
         self.noise = noise

@@ -25,6 +25,13 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     decoder mirrors it with transposed convolutions back to the exact input
     size.
 
+    ``init`` defaults to ``'random'`` here: with ``init='pca'`` a dense affine
+    path over all the pixels runs beside the convolutions, and the model
+    starts as PCA, a code made of global (not local, not translation-
+    equivariant) features; the convolutional features only grow as a
+    correction to it. ``init='pca'`` is available when the never-worse-than-
+    PCA guarantee matters more than convolutional features.
+
     Parameters
     ----------
 %(shared_parameters)s
@@ -91,6 +98,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="random",
         image_shape=None,
         channels=(16, 32),
         kernel_size=3,
@@ -118,6 +126,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.image_shape = image_shape
         self.channels = channels

@@ -20,6 +20,14 @@ class DenoisingAutoencoder(BaseAutoencoder):
     The same corruption is available on :class:`SparseAutoencoder` and
     :class:`ContractiveAutoencoder` through their ``noise`` parameter.
 
+    ``init`` defaults to ``'random'`` here. The validation loss that chooses
+    the best epoch reconstructs clean rows, which the PCA start already does
+    as well as any linear map; started there, no epoch of denoising training
+    beat it by ``tol`` and the model stayed a PCA (digits, 16 units, masking
+    noise 0.3: error on noisy held-out rows 0.049 with ``init='pca'``, 0.023
+    with ``'random'``). ``init='pca'`` keeps its guarantee on the clean
+    validation loss when that is what matters.
+
     Parameters
     ----------
 %(shared_parameters)s
@@ -84,6 +92,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="random",
         noise="gaussian",
         noise_level=0.2,
     ):
@@ -110,6 +119,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.noise = noise
         self.noise_level = noise_level

@@ -145,7 +145,35 @@ _SHARED_DOCS = {
         are then a good ``k``-dimensional code on their own, as with PCA
         (decode them with the other columns set to zero), and
         ``explained_variance_ratio_`` is set. Always on when ``n_components``
-        is a float.""",
+        is a float. With ``init='pca'`` the code starts as PCA's, whose
+        prefixes are PCA's with fewer components, and each width's loss is
+        weighted by PCA's training error at that width to the power -1/2,
+        plus the whole code's loss alike, so that the small widths' large
+        losses do not pull the wide prefixes below PCA.
+
+    init : {'pca', 'random'}, default='pca'
+        How the network starts (the default is ``'pca'`` for
+        :class:`Autoencoder` and :class:`ContractiveAutoencoder`, and
+        ``'random'`` for the other variants, whose docstrings say why).
+        ``'pca'``: beside the encoder and decoder
+        MLPs runs an affine path, ``encode(x) = (x - mean) @ W_e + g(x)``
+        and ``decode(z) = mean + z @ W_d + h(z)``, that starts as the PCA of
+        the training rows (never the validation rows), with the last layers
+        of the MLPs ``g`` and ``h`` at zero: before training,
+        :meth:`transform` and :meth:`inverse_transform` are PCA's (to float32
+        rounding; with ``loss='bce'`` the decoder starts at PCA linearised
+        through the sigmoid). Everything trains from there, and with early
+        stopping the start counts as epoch 0 of the best-weight restore, so
+        the validation loss never ends above the start's: for the plain
+        model (and the denoising one, whose validation loss is clean), the
+        validation MSE never ends above PCA's (see the user guide, "Never
+        worse than PCA"). For codes of one or two units
+        (not ordered), ``fit`` also trains from the random start (exactly
+        ``init='random'``'s fit) and keeps whichever validates better: the
+        best such code is far from PCA's. With ``missing='mask'``,
+        ``loss='mse'`` and two or more units the network starts from its
+        column and row offsets instead, and ``init`` changes nothing.
+        ``'random'``: random initialisation only, as before ``init`` existed.""",
     "shared_attributes": """    n_components_ : int
         Dimension of the latent space.
 
@@ -162,7 +190,8 @@ _SHARED_DOCS = {
         negative (a unit that a briefly trained network decodes badly).
 
     module_ : torch.nn.Module
-        The trained network (:class:`skautoencoder.nn.AutoencoderModule`).
+        The trained network (:class:`skautoencoder.nn.AutoencoderModule`;
+        with ``init='pca'``, :class:`skautoencoder.nn.AnchoredAutoencoderModule`).
 
     n_iter_ : int
         Number of epochs run, over all calls to :meth:`fit` (with

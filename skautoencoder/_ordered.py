@@ -22,7 +22,7 @@ R2_MAX_ROWS = 10000
 R2_MIN_ROWS = 20
 
 
-def nested_dropout(codes, generator):
+def nested_dropout(codes, generator, return_widths=False):
     """``codes`` with every unit after the first ``k`` of each row zeroed.
 
     ``P(k)`` is proportional to ``1 / sqrt(k)`` on ``1..width``: small codes are
@@ -30,7 +30,8 @@ def nested_dropout(codes, generator):
     ``k`` on digits (a log-uniform or geometric ``k`` trades the large codes
     away). ``k`` is drawn from ``generator`` in training; without one
     (validation) the rows take the quantiles of that distribution in turn, so
-    the validation loss is deterministic.
+    the validation loss is deterministic. ``return_widths``: also return each
+    row's ``k``.
     """
     n_rows, width = codes.shape
     device = codes.device
@@ -40,7 +41,8 @@ def nested_dropout(codes, generator):
     else:
         u = torch.rand(n_rows, generator=generator, device=device)
     keep = torch.searchsorted(cdf, u * cdf[-1]).clamp_(max=width - 1) + 1
-    return codes * (torch.arange(width, device=device) < keep[:, None])
+    codes = codes * (torch.arange(width, device=device) < keep[:, None])
+    return (codes, keep) if return_widths else codes
 
 
 def squared_errors_by_width(module, batch, mask=None, inputs=None):

@@ -43,6 +43,11 @@ class SparseAutoencoder(BaseAutoencoder):
     Sparse codes are typically wider than dense ones: raise ``n_components``.
     A sparse *denoising* autoencoder is ``SparseAutoencoder(noise=...)``.
 
+    ``init`` must be ``'random'`` here: a PCA code is dense in every row, and
+    the code activation that makes codes sparse (sigmoid, ReLU, top-k) would
+    act on the sum of the PCA path and the nonlinear path, so the network
+    could start neither exactly at PCA nor with sparse codes.
+
     Parameters
     ----------
 %(shared_parameters)s
@@ -131,6 +136,7 @@ class SparseAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="random",
         sparsity="topk",
         sparsity_target="auto",
         sparsity_weight="auto",
@@ -160,6 +166,7 @@ class SparseAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target
@@ -168,6 +175,11 @@ class SparseAutoencoder(BaseAutoencoder):
         self.noise_level = noise_level
 
     def _check_params(self):
+        if self.init != "random":
+            raise ValueError(
+                f"SparseAutoencoder needs init='random', got init={self.init!r}: a PCA start gives "
+                "dense codes, which the sparse code activation cannot keep exact."
+            )
         if self.sparsity == "topk" and self._is_ordered():
             raise ValueError(
                 "sparsity='topk' keeps the largest codes wherever they are, which an ordered latent "

@@ -43,6 +43,13 @@ class VariationalAutoencoder(BaseAutoencoder):
       decoder's observation noise, each feature then mapped onto the training
       data's distribution of that feature (see :meth:`sample`).
 
+    ``init`` defaults to ``'random'`` here: with ``init='pca'`` the posterior
+    mean starts as PCA's codes (the log-variance head is the usual one), whose
+    scale is PCA's, not the prior's; on digits with ``loss='bce'`` the rows
+    :meth:`sample` drew then missed the data's pixel means by up to 0.17
+    (0.03 with ``'random'``). ``init='pca'`` is available when the codes and
+    reconstructions matter more than sampling.
+
     Parameters
     ----------
 %(shared_parameters)s
@@ -114,6 +121,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
+        init="random",
         beta=1.0,
     ):
         super().__init__(
@@ -139,6 +147,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             missing=missing,
             trim_fraction=trim_fraction,
             ordered=ordered,
+            init=init,
         )
         self.beta = beta
 

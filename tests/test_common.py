@@ -48,6 +48,11 @@ ESTIMATORS = [
     AutoencoderImputer(Autoencoder(**SMALL)),
     AutoencoderOutlierDetector(**SMALL),
     AutoencoderOutlierDetector(**SMALL, trim_fraction="tukey", scale_errors=True),
+    # the defaults above start at PCA (init='pca'; Sparse and Convolutional: 'random')
+    Autoencoder(**SMALL, init="random"),
+    VariationalAutoencoder(**SMALL, init="random"),
+    ConvolutionalAutoencoder(**SMALL, channels=(4,), init="pca"),
+    Autoencoder(**SMALL, ordered=True, init="random"),
 ]
 
 

@@ -125,7 +125,7 @@ def test_estimators_pass_their_work_to_the_policy(monkeypatch):
     est = Autoencoder(3, hidden_layer_sizes=(16,), batch_size=64, max_iter=2, early_stopping=False,
                       device="cpu", random_state=0)
     est.fit(X)
-    weights = 2 * (10 * 16 + 16 * 3)
+    weights = 2 * (10 * 16 + 16 * 3) + 2 * 10 * 3  # the MLPs and the affine path of init='pca'
     assert calls[0] == (3 * 64 * weights, "cpu", True)  # training: batch rows, forward and backward
     assert (300 * weights, "cpu", True) in calls[1:]  # inference for offset_: all 300 rows at once
     calls.clear()

@@ -17,14 +17,19 @@ from .losses import (
 from .modules import (
     ACTIVATIONS,
     MLP,
+    AffinePath,
+    AnchoredAutoencoderModule,
+    AnchoredVariationalModule,
     AutoencoderModule,
     ObservedOffsetsModule,
     TopK,
     VariationalModule,
+    build_anchored_autoencoder,
     build_conv_autoencoder,
     build_mlp_autoencoder,
     build_variational_autoencoder,
     reset_parameters,
+    set_affine_start,
 )
 from .steps import FusedAdam, plain_mse_loss
 from .training import (
@@ -42,6 +47,9 @@ __all__ = [
     "MLP",
     "NOISES",
     "OPTIMIZERS",
+    "AffinePath",
+    "AnchoredAutoencoderModule",
+    "AnchoredVariationalModule",
     "RECONSTRUCTION_LOSSES",
     "AutoencoderModule",
     "ObservedOffsetsModule",
@@ -51,6 +59,7 @@ __all__ = [
     "TopK",
     "Trainer",
     "VariationalModule",
+    "build_anchored_autoencoder",
     "build_conv_autoencoder",
     "build_mlp_autoencoder",
     "build_variational_autoencoder",
@@ -66,6 +75,7 @@ __all__ = [
     "reconstruction_loss",
     "reconstruction_terms",
     "reset_parameters",
+    "set_affine_start",
     "threads_pinned",
     "torch_threads",
 ]

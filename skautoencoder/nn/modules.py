@@ -17,14 +17,19 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "AffinePath",
+    "AnchoredAutoencoderModule",
+    "AnchoredVariationalModule",
     "AutoencoderModule",
     "ObservedOffsetsModule",
     "TopK",
     "VariationalModule",
+    "build_anchored_autoencoder",
     "build_conv_autoencoder",
     "build_mlp_autoencoder",
     "build_variational_autoencoder",
     "reset_parameters",
+    "set_affine_start",
 ]
 
 #: Hidden activations by name (scikit-learn's ``MLPRegressor`` names first).
@@ -298,6 +303,186 @@ def build_variational_autoencoder(n_features, hidden_layer_sizes, n_components, 
     decoder = MLP((n_components, *hidden_layer_sizes[::-1], n_features), activation)
     n_body = hidden_layer_sizes[-1] if hidden_layer_sizes else n_features
     return VariationalModule(body, n_body, n_components, decoder, output_activation, n_features=n_features)
+
+
+class AnchoredVariationalModule(VariationalModule):
+    """A :class:`VariationalModule` whose posterior mean and decoder have an
+    :class:`AffinePath` beside them: ``mean(x) = affine.encode(x) +
+    mean_head(body(x))`` and ``decode(z) = affine.decode(z) + decoder(z)``;
+    the log-variance head is the usual one.
+
+    After :func:`set_affine_start` the posterior mean is PCA's code and the
+    decoder PCA's ``inverse_transform``.
+
+    Parameters
+    ----------
+    body : torch.nn.Module
+    mean, log_var : torch.nn.Linear
+        The heads of the posterior's mean (residual) and log-variance.
+    decoder : torch.nn.Module
+    affine : AffinePath
+    output_activation : {"identity", "sigmoid"}
+    n_features : int or None, default=None
+        One observation log-scale per feature, or one for all (None), as in
+        :class:`VariationalModule`.
+    device : torch.device or str, default="meta"
+    """
+
+    def __init__(self, body, mean, log_var, decoder, affine, output_activation="identity", n_features=None,
+                 device="meta"):
+        nn.Module.__init__(self)
+        self.encoder = body
+        self.decoder = decoder
+        self.output_activation = output_activation
+        self.mean = mean
+        self.log_var = log_var
+        self.log_scale = nn.Parameter(torch.zeros(() if n_features is None else (n_features,), device=device))
+        self.register_buffer("log_scale_min", torch.zeros(self.log_scale.shape, device=device))
+        self.affine = affine
+
+    def posterior(self, x):
+        """Mean (affine plus residual) and log-variance of ``q(z | x)``."""
+        h = self.encoder(x)
+        return self.affine.encode(x) + self.mean(h), self.log_var(h)
+
+    def encode(self, x):
+        """Posterior mean."""
+        return self.affine.encode(x) + self.mean(self.encoder(x))
+
+    def decode(self, z):
+        """Affine plus nonlinear raw decoder output of codes ``z``."""
+        return self.affine.decode(z) + self.decoder(z)
+
+    def residual_outputs(self):
+        """The posterior-mean head and the decoder's last layer."""
+        return [self.mean, _last_layer(self.decoder)]
+
+
+class AffinePath(nn.Module):
+    """The affine encoder ``(x - center) @ encoder_weight`` and decoder
+    ``decoder_center + z @ decoder_weight`` of a PCA-anchored autoencoder.
+
+    With ``center`` the mean and ``encoder_weight = decoder_weight.T`` the
+    principal axes of the data, the two maps are PCA's ``transform`` and
+    ``inverse_transform``. Both weights train; the centres are buffers.
+    :func:`reset_parameters` zeroes everything; :func:`set_affine_start` sets it.
+
+    Parameters
+    ----------
+    n_features, n_components : int
+    device : torch.device or str, default="meta"
+    """
+
+    def __init__(self, n_features, n_components, device="meta"):
+        super().__init__()
+        self.encoder_weight = nn.Parameter(torch.empty(n_features, n_components, device=device))
+        self.decoder_weight = nn.Parameter(torch.empty(n_components, n_features, device=device))
+        self.register_buffer("center", torch.empty(n_features, device=device))
+        self.register_buffer("decoder_center", torch.empty(n_features, device=device))
+
+    def reset_parameters(self):
+        """Zero the weights and centres (deterministic)."""
+        with torch.no_grad():
+            for tensor in (self.encoder_weight, self.decoder_weight, self.center, self.decoder_center):
+                tensor.zero_()
+
+    def encode(self, x):
+        """``(x - center) @ encoder_weight``."""
+        return (x - self.center) @ self.encoder_weight
+
+    def decode(self, z):
+        """``decoder_center + z @ decoder_weight``."""
+        return torch.addmm(self.decoder_center, z, self.decoder_weight)
+
+
+def _last_layer(module):
+    """The last submodule of ``module`` that has a weight (a linear or convolutional layer)."""
+    layers = [m for m in module.modules() if isinstance(getattr(m, "weight", None), torch.Tensor)]
+    return layers[-1]
+
+
+class AnchoredAutoencoderModule(AutoencoderModule):
+    """An :class:`AutoencoderModule` beside an :class:`AffinePath`:
+    ``encode(x) = affine.encode(x) + encoder(x)`` and
+    ``decode(z) = affine.decode(z) + decoder(z)``.
+
+    After :func:`set_affine_start`, the last layers of ``encoder`` and
+    ``decoder`` are zero, so the module is exactly the affine path (PCA when
+    given PCA's mean and components); the nonlinear paths grow from there.
+
+    Parameters
+    ----------
+    encoder, decoder : torch.nn.Module
+        The nonlinear residual paths.
+    affine : AffinePath
+    output_activation : {"identity", "sigmoid"}, default="identity"
+    """
+
+    def __init__(self, encoder, decoder, affine, output_activation="identity"):
+        super().__init__(encoder, decoder, output_activation)
+        self.affine = affine
+
+    def encode(self, x):
+        """Affine plus nonlinear codes of the rows of ``x``."""
+        return self.affine.encode(x) + self.encoder(x)
+
+    def decode(self, z):
+        """Affine plus nonlinear raw decoder output of codes ``z``."""
+        return self.affine.decode(z) + self.decoder(z)
+
+    def residual_outputs(self):
+        """The last layers of the nonlinear paths (zeroed by :func:`set_affine_start`)."""
+        return [_last_layer(self.encoder), _last_layer(self.decoder)]
+
+
+def build_anchored_autoencoder(module, n_features, n_components):
+    """The :class:`AutoencoderModule` ``module`` (on ``meta``) with an :class:`AffinePath` beside it."""
+    if isinstance(module, VariationalModule):
+        return AnchoredVariationalModule(
+            module.encoder, module.mean, module.log_var, module.decoder, AffinePath(n_features, n_components),
+            module.output_activation, n_features if module.log_scale.dim() else None,
+        )
+    return AnchoredAutoencoderModule(
+        module.encoder, module.decoder, AffinePath(n_features, n_components), module.output_activation
+    )
+
+
+@torch.no_grad()
+def set_affine_start(module, center, components, decoder_center=None, decoder_components=None):
+    """Start an anchored module at an affine autoencoder, e.g. PCA.
+
+    Sets ``affine.center = center``, ``affine.encoder_weight = components.T``
+    and the decoder to ``decoder_center + z @ decoder_components`` (by default
+    ``center`` and ``components``), and zeroes the weights and biases of the
+    last layers of the nonlinear paths: ``module.encode`` and ``module.decode``
+    are then exactly the affine maps.
+
+    Parameters
+    ----------
+    module : AnchoredAutoencoderModule or AnchoredVariationalModule
+        Initialised (e.g. by :func:`reset_parameters`).
+    center : torch.Tensor of shape (n_features,)
+    components : torch.Tensor of shape (n_components, n_features)
+        Orthonormal rows (PCA's ``components_``) or any encoder weights.
+    decoder_center, decoder_components : torch.Tensor, optional
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The same module.
+    """
+    affine = module.affine
+    decoder_center = center if decoder_center is None else decoder_center
+    decoder_components = components if decoder_components is None else decoder_components
+    affine.center.copy_(center)
+    affine.encoder_weight.copy_(components.T)
+    affine.decoder_center.copy_(decoder_center)
+    affine.decoder_weight.copy_(decoder_components)
+    for layer in module.residual_outputs():
+        layer.weight.zero_()
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.zero_()
+    return module
 
 
 @torch.no_grad()

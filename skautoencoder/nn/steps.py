@@ -12,6 +12,9 @@ holds the two implementations of a step, chosen in one place,
   passes are written out as the aten operations autograd runs, without
   building a graph, and the update is one call of the fused Adam kernel
   (:class:`FusedAdam`). Bitwise the same weights as the autograd step.
+- :class:`AnchoredMSEStep`: the same for an
+  :class:`~skautoencoder.nn.AnchoredAutoencoderModule` (``init='pca'``) whose
+  nonlinear paths are such chains (the same gradients, summed in another order).
 
 :class:`FusedAdam` is also the package's Adam: it calls the kernel that
 ``torch.optim.Adam(fused=True).step()`` calls, keeps its state in the same
@@ -24,9 +27,10 @@ signature differs, it falls back to ``torch.optim.Adam`` with the same state.
 import torch
 from torch.nn import functional as F
 
-from .modules import MLP, AutoencoderModule
+from .modules import MLP, AnchoredAutoencoderModule, AutoencoderModule
 
 __all__ = [
+    "AnchoredMSEStep",
     "AutogradStep",
     "FusedAdam",
     "PlainMSEStep",
@@ -228,40 +232,114 @@ def forward_stack(stack, x):
     return x
 
 
-class PlainMSEStep:
-    """One step of :func:`plain_mse_loss` for a :func:`linear_stack` module: forward and
-    backward written out (the aten operations that autograd runs, without the graph)
-    and one :meth:`FusedAdam.step`. Bitwise the weights of :class:`AutogradStep`."""
+def _forward(weights, biases, in_place, h):
+    """``h`` through linear layers and in-place activations; also the input of each layer."""
+    inputs = []
+    for weight, bias, activate in zip(weights, biases, in_place):
+        inputs.append(h)
+        h = torch.addmm(bias, h, weight.t())
+        if activate is not None:
+            h = activate(h)
+    return h, inputs
 
-    def __init__(self, stack, optimizer):
+
+class _Stack:
+    """Weights, biases, activations and gradient buffers of a :func:`linear_stack`, with
+    its forward and hand-written backward."""
+
+    def __init__(self, stack):
         self.weights = [linear.weight for linear, _ in stack]
         self.biases = [linear.bias for linear, _ in stack]
         self.backwards = [_BACKWARDS.get(act) for _, act in stack]
         self.in_place = [_IN_PLACE.get(act) for _, act in stack]
         self.params = [p for pair in zip(self.weights, self.biases) for p in pair]
         self.grads = [torch.empty_like(p) for p in self.params]
+
+    def forward(self, x):
+        return _forward(self.weights, self.biases, self.in_place, x)
+
+    def backward(self, inputs, grad, input_grad=False):
+        """Gradients of the layers into :attr:`grads` from the gradient ``grad`` of the
+        output; returns the gradient of the input when asked."""
+        for i in range(len(self.weights) - 1, -1, -1):
+            torch.mm(grad.t(), inputs[i], out=self.grads[2 * i])
+            torch.sum(grad, 0, out=self.grads[2 * i + 1])
+            if i or input_grad:
+                grad = torch.mm(grad, self.weights[i])
+                backward = self.backwards[i - 1] if i else None
+                if backward is not None:
+                    grad = backward(grad, inputs[i])
+        return grad
+
+
+def _trainable_exactly(params, optimizer):
+    """Whether ``params`` are distinct, all trained, and exactly the optimiser's."""
+    return (len({id(p) for p in params}) == len(params) and all(p.requires_grad for p in params)
+            and {id(p) for p in params} == {id(p) for p in optimizer.params})
+
+
+class PlainMSEStep:
+    """One step of :func:`plain_mse_loss` for a :func:`linear_stack` module: forward and
+    backward written out (the aten operations that autograd runs, without the graph)
+    and one :meth:`FusedAdam.step`. Bitwise the weights of :class:`AutogradStep`."""
+
+    def __init__(self, stack, optimizer):
+        self.layers = _Stack(stack)
         self.optimizer = optimizer
 
     @torch.no_grad()
     def __call__(self, x):
-        h, inputs = x, []
-        for weight, bias, activate in zip(self.weights, self.biases, self.in_place):
-            inputs.append(h)
-            h = torch.addmm(bias, h, weight.t())
-            if activate is not None:
-                h = activate(h)
+        h, inputs = self.layers.forward(x)
         loss = F.mse_loss(h, x)
         grad = torch.ops.aten.mse_loss_backward(torch.ones((), dtype=h.dtype, device=h.device), h, x, 1)
-        grads = self.grads
-        for i in range(len(self.weights) - 1, -1, -1):
-            torch.mm(grad.t(), inputs[i], out=grads[2 * i])
-            torch.sum(grad, 0, out=grads[2 * i + 1])
-            if i:
-                grad = torch.mm(grad, self.weights[i])
-                backward = self.backwards[i - 1]
-                if backward is not None:
-                    grad = backward(grad, inputs[i])
-        self.optimizer.step(self.params, grads)
+        self.layers.backward(inputs, grad)
+        self.optimizer.step(self.layers.params, self.layers.grads)
+        return loss
+
+
+class AnchoredMSEStep:
+    """:class:`PlainMSEStep` for an :class:`~skautoencoder.nn.AnchoredAutoencoderModule`
+    whose nonlinear paths are :func:`linear_stack` chains: ``encode(x) = (x - center) @ W_e
+    + g(x)`` and ``decode(z) = decoder_center + z @ W_d + h(z)`` written out. The same
+    gradients as autograd, summed in another order (equal to float32 rounding)."""
+
+    @classmethod
+    def of(cls, module, optimizer):
+        """The step, or None when the hand-written pass would not be autograd's."""
+        from torch.nn.modules import module as base
+
+        if type(module) is not AnchoredAutoencoderModule or module.output_activation != "identity":
+            return None
+        if any(m._forward_hooks or m._forward_pre_hooks for m in (module, module.affine)) \
+                or base._global_forward_hooks or base._global_forward_pre_hooks:
+            return None
+        encoder, decoder = linear_stack(module.encoder), linear_stack(module.decoder)
+        if encoder is None or decoder is None or encoder[-1][1] is not None or decoder[-1][1] is not None:
+            return None
+        step = cls(_Stack(encoder), _Stack(decoder), module.affine, optimizer)
+        return step if _trainable_exactly(step.params, optimizer) else None
+
+    def __init__(self, encoder, decoder, affine, optimizer):
+        self.encoder, self.decoder, self.affine, self.optimizer = encoder, decoder, affine, optimizer
+        self.params = [*encoder.params, *decoder.params, affine.encoder_weight, affine.decoder_weight]
+
+    @torch.no_grad()
+    def __call__(self, x):
+        affine = self.affine
+        centred = x - affine.center
+        g, encoder_inputs = self.encoder.forward(x)
+        z = torch.addmm(g, centred, affine.encoder_weight)
+        h, decoder_inputs = self.decoder.forward(z)
+        y = torch.addmm(affine.decoder_center, z, affine.decoder_weight).add_(h)
+        loss = F.mse_loss(y, x)
+        grad = torch.ops.aten.mse_loss_backward(torch.ones((), dtype=y.dtype, device=y.device), y, x, 1)
+        grad_decoder_weight = torch.mm(z.t(), grad)
+        grad_z = torch.addmm(self.decoder.backward(decoder_inputs, grad, input_grad=True),
+                             grad, affine.decoder_weight.t())
+        grad_encoder_weight = torch.mm(centred.t(), grad_z)
+        self.encoder.backward(encoder_inputs, grad_z)
+        self.optimizer.step(self.params, [*self.encoder.grads, *self.decoder.grads,
+                                          grad_encoder_weight, grad_decoder_weight])
         return loss
 
 
@@ -269,12 +347,15 @@ def make_step(module, loss_fn, optimizer, generator=None):
     """The step for ``module``, ``loss_fn`` and ``optimizer``: :class:`PlainMSEStep` when
     the loss is :func:`plain_mse_loss`, the optimiser a :class:`FusedAdam` holding exactly
     the module's parameters, and the module a :func:`linear_stack` that ends in a linear
-    layer, uses no layer twice and freezes nothing; :class:`AutogradStep` otherwise."""
+    layer, uses no layer twice and freezes nothing; :class:`AnchoredMSEStep` for such
+    chains beside an affine path; :class:`AutogradStep` otherwise."""
     if loss_fn is plain_mse_loss and isinstance(optimizer, FusedAdam):
         stack = linear_stack(module)
         if stack is not None and stack[-1][1] is None:
             params = [p for linear, _ in stack for p in (linear.weight, linear.bias)]
-            if (len({id(p) for p in params}) == len(params) and all(p.requires_grad for p in params)
-                    and {id(p) for p in params} == {id(p) for p in optimizer.params}):
+            if _trainable_exactly(params, optimizer):
                 return PlainMSEStep(stack, optimizer)
+        anchored = AnchoredMSEStep.of(module, optimizer)
+        if anchored is not None:
+            return anchored
     return AutogradStep(module, loss_fn, optimizer, generator)

@@ -333,7 +333,7 @@ class Trainer:
         return "epoch"
 
     def fit(self, X, history, train_rows=None, validation_rows=None, *, max_epochs=200, tol=1e-4,
-            n_iter_no_change=10):
+            n_iter_no_change=10, include_start=False):
         """Train for at most ``max_epochs`` epochs, stopping when the loss stalls.
 
         The monitored loss is the validation loss when ``validation_rows`` is
@@ -341,7 +341,10 @@ class Trainer:
         it has not improved by at least ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs (scikit-learn MLP's rule).
         With validation rows, the weights of the best validation epoch are
-        restored at the end.
+        restored at the end. With ``include_start=True`` the weights the call
+        starts from count as epoch 0: their validation loss is measured before
+        the first step, and when no epoch beats it they are restored, so the
+        module ends no worse on the validation rows than it started.
 
         Returns
         -------
@@ -361,6 +364,8 @@ class Trainer:
         last_good = self._snapshot()
         best, best_epoch, no_improvement = math.inf, None, 0
         best_state = None
+        if monitor_validation and include_start:
+            best, best_epoch, best_state = self.evaluate(X, validation_rows), history.n_iter, self._snapshot()
         status = "max_iter"
         bar = _progress_bar(max_epochs) if self.verbose else None
         try:
