@@ -179,6 +179,7 @@ def test_reconstruction_image_grid(plt, ae4, digits):
 
 def test_reconstruction_n_samples(plt, ae4, digits):
     X = digits[0][:12]
+
     def shown(X, **kwargs):
         return ReconstructionDisplay.from_estimator(ae4, X, image_shape=(8, 8), **kwargs).images_.shape
 

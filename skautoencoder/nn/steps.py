@@ -46,6 +46,20 @@ def plain_mse_loss(module, batch, generator=None):
 
     A loss function that *is* this one declares that it draws nothing from
     ``generator`` and adds no term, so the trainer may run the hand-written step.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The autoencoder.
+    batch : torch.Tensor
+        Rows to reconstruct.
+    generator : torch.Generator, optional
+        Ignored (nothing is drawn); present for the loss signature.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        The mean squared reconstruction error, a scalar.
     """
     return F.mse_loss(module(batch), batch)
 
@@ -65,9 +79,13 @@ class FusedAdam:
     params : iterable of torch.nn.Parameter
         Floating-point parameters, all on one device.
     lr : float, default=1e-3
+        Learning rate.
     betas : tuple of float, default=(0.9, 0.999)
+        Decay rates of the first and second moment estimates.
     eps : float, default=1e-8
+        Added to the denominator for numerical stability.
     weight_decay : float, default=0.0
+        L2 penalty (decoupled with ``decoupled=True``).
     decoupled : bool, default=False
         AdamW's decoupled weight decay instead of Adam's L2 term.
     """
@@ -344,11 +362,30 @@ class AnchoredMSEStep:
 
 
 def make_step(module, loss_fn, optimizer, generator=None):
-    """The step for ``module``, ``loss_fn`` and ``optimizer``: :class:`PlainMSEStep` when
-    the loss is :func:`plain_mse_loss`, the optimiser a :class:`FusedAdam` holding exactly
-    the module's parameters, and the module a :func:`linear_stack` that ends in a linear
-    layer, uses no layer twice and freezes nothing; :class:`AnchoredMSEStep` for such
-    chains beside an affine path; :class:`AutogradStep` otherwise."""
+    """The step for ``module``, ``loss_fn`` and ``optimizer``, chosen from what the loss declares.
+
+    :class:`PlainMSEStep` when the loss is :func:`plain_mse_loss`, the optimiser a
+    :class:`FusedAdam` holding exactly the module's parameters, and the module a
+    :func:`linear_stack` that ends in a linear layer, uses no layer twice and
+    freezes nothing; :class:`AnchoredMSEStep` for a PCA-anchored module under
+    the same conditions; :class:`AutogradStep` otherwise.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+    loss_fn : callable
+        ``loss_fn(module, batch, generator) -> scalar tensor``.
+    optimizer : FusedAdam or torch.optim.Optimizer
+        Over ``module``'s parameters.
+    generator : torch.Generator, optional
+        What ``loss_fn`` draws from in training.
+
+    Returns
+    -------
+    step : callable
+        ``step(batch) -> loss``: one optimiser update on the batch.
+    """
     if loss_fn is plain_mse_loss and isinstance(optimizer, FusedAdam):
         stack = linear_stack(module)
         if stack is not None and stack[-1][1] is None:

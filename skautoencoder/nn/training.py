@@ -175,6 +175,7 @@ class Trainer:
     Parameters
     ----------
     module : torch.nn.Module
+        The network to train (in place).
     loss_fn : callable
         ``loss_fn(module, batch, generator) -> scalar tensor``. During training
         ``generator`` is the trainer's; during evaluation it is ``None``, which
@@ -187,8 +188,11 @@ class Trainer:
         :meth:`optimizer_state` of an earlier trainer with the same optimiser
         over the same parameters, to continue its run (moments, step counts).
     learning_rate : float, default=1e-3
+        Learning rate of the optimiser.
     weight_decay : float, default=0.0
+        L2 penalty (decoupled for ``"adamw"``).
     batch_size : int, default=256
+        Rows per step.
     shuffle : bool, default=True
         Walk the rows in a new random order every epoch.
     generator : torch.Generator, optional
@@ -249,8 +253,15 @@ class Trainer:
         self.step = make_step(self.module, self.loss_fn, self.optimizer, self.generator)
 
     def optimizer_state(self):
-        """The optimiser's state per parameter of the module, in order (None where it has
-        none yet): what ``optimizer_state`` takes to continue (tensors shared, not copied)."""
+        """The optimiser's state per parameter of the module.
+
+        Returns
+        -------
+        state : list of dict or None
+            One entry per parameter of the module, in order (None where the
+            optimiser has no state for it yet): what the ``optimizer_state``
+            parameter takes to continue. Tensors are shared, not copied.
+        """
         state = self.optimizer.state_dict()["state"]
         return [state.get(i) for i in range(len(list(self.module.parameters())))]
 
@@ -345,6 +356,24 @@ class Trainer:
         starts from count as epoch 0: their validation loss is measured before
         the first step, and when no epoch beats it they are restored, so the
         module ends no worse on the validation rows than it started.
+
+        Parameters
+        ----------
+        X : torch.Tensor or object
+            The rows (anything ``get_batch`` can cut rows from).
+        history : History
+            The record to extend, one entry per epoch.
+        train_rows : torch.Tensor of int, optional
+            Indices of the training rows; all rows when None.
+        validation_rows : torch.Tensor of int, optional
+            Indices of the rows whose loss is monitored; none when None.
+        max_epochs : int, default=200
+        tol : float, default=1e-4
+            Smallest decrease of the monitored loss that counts as an improvement.
+        n_iter_no_change : int, default=10
+            Epochs without improvement tolerated before stopping.
+        include_start : bool, default=False
+            Count the starting weights as epoch 0 (see above).
 
         Returns
         -------
