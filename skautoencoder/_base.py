@@ -45,7 +45,6 @@ from . import _ordered, _persistence, _state
 from ._anchor import keep_the_better_start, start_at_pca
 from ._state import as_param as _as_param
 from ._state import plain as _plain
-from ._docs import fill_doc  # noqa: F401  (the variants' decorator, re-exported)
 from ._ratings import observed_offsets
 from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_work, threads_for
 from .nn.corruption import NOISES, corrupt, hide
