@@ -180,6 +180,7 @@ class BaseAutoencoder(
         "offset_": "float",
         "batch_size_": "int",
         "explained_variance_ratio_": "array?",
+        "_prefix_weights": "array?",  # init='pca' with an ordered code: each width's loss weight
     }
 
     def __init__(
@@ -594,7 +595,7 @@ class BaseAutoencoder(
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
         self._after_training(X)
-        self.offset_ = self._offset(self._score_samples(X))
+        self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self
 
@@ -614,7 +615,9 @@ class BaseAutoencoder(
         self.loss_curve_ = []
         self.validation_loss_curve_ = []
         self.best_loss_ = math.inf
-        self.__dict__.pop("explained_variance_ratio_", None)
+        for name, kind in self._declared_attributes().items():  # optional ones of an earlier fit
+            if kind.endswith("?"):
+                self.__dict__.pop(name, None)
         self._float64_module = None
 
     #: Widest ordered code that a fractional ``n_components`` trains.
@@ -733,7 +736,10 @@ class BaseAutoencoder(
         return _ordered.r2_by_width(sse, measured, X, self.missing)
 
     def _cut(self, width):
-        """Keep the first ``width`` units of the code (:func:`_ordered.cut`)."""
+        """Keep the first ``width`` units of the code (:func:`_ordered.cut`). The ratings
+        model keeps at least two: its first unit is the row offset, the network starts after it."""
+        if isinstance(self.module_, ObservedOffsetsModule):
+            width = max(width, min(2, self.n_components_))
         if width == self.n_components_:
             return
         self.n_components_ = width
@@ -1039,8 +1045,11 @@ class BaseAutoencoder(
 
     def _fitted_state(self):
         """The fitted state as plain values and numpy arrays (see :meth:`_restore_fitted_state`)."""
-        attributes = {name: _state.to_numpy(_plain(getattr(self, name)) if kind != "array" else getattr(self, name))
-                      for name, kind in self._declared_attributes().items() if hasattr(self, name)}
+        arrays = ("array", "matrix")  # kept as numpy arrays; the rest as plain values
+        attributes = {
+            name: getattr(self, name) if kind.rstrip("?") in arrays else _state.to_numpy(_plain(getattr(self, name)))
+            for name, kind in self._declared_attributes().items() if hasattr(self, name)
+        }
         optimizer = None
         if self._optimizer_state is not None:
             optimizer = {"settings": list(self._optimizer_settings), "state": _state.to_numpy(self._optimizer_state)}
@@ -1075,8 +1084,10 @@ class BaseAutoencoder(
         module.load_state_dict(_state.check_weights(state["weights"], module.state_dict()))
         optimizer_state, settings = _state.check_optimizer(state["optimizer"], list(module.parameters()),
                                                            OPTIMIZERS, device)
-        for name in ("explained_variance_ratio_", "feature_names_in_"):
-            self.__dict__.pop(name, None)
+        for name, kind in self._declared_attributes().items():
+            if kind.endswith("?"):
+                self.__dict__.pop(name, None)
+        self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(fitted)
         self.device_ = device
         self.module_ = module
@@ -1086,8 +1097,9 @@ class BaseAutoencoder(
         self._float64_module = None
 
     def __getstate__(self):
-        state = {name: value for name, value in super().__getstate__().items()
-                 if name in self.get_params(deep=False) or name == "_sklearn_version"}
+        params = self.get_params(deep=False)
+        state = {name: value for name, value in super().__getstate__().items()  # parameters and
+                 if name in params or name.startswith("_sklearn") or name == "_metadata_request"}  # sklearn config
         if hasattr(self, "module_"):
             state["_fitted_state"] = self._fitted_state()
         return state

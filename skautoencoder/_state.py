@@ -23,6 +23,8 @@ def plain(value):
     """``value`` as a plain JSON-able value: tuples as lists, numpy scalars as Python ones."""
     if isinstance(value, (tuple, list)):
         return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -46,7 +48,7 @@ def to_numpy(obj):
 
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
-    'matrix': 2-D, one finite column per feature, checked in :func:`check_fields`)."""
+    'matrix': 2-D, one column per feature, checked in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -108,8 +110,9 @@ def check_fields(state, declared, architecture_params):
         raise ValueError("n_features_in_ and n_components_ should be positive.")
     for name, kind in declared.items():
         if kind.rstrip("?") == "matrix" and name in fitted and (
-                fitted[name].shape[1] != fitted["n_features_in_"] or not np.isfinite(fitted[name]).all()):
-            raise ValueError(f"fitted attribute {name} should hold n_features_in_ finite columns.")
+                fitted[name].shape[1] != fitted["n_features_in_"] or np.isinf(fitted[name]).any()):
+            # NaN marks a column never observed (missing='mask'); infinities are never valid
+            raise ValueError(f"fitted attribute {name} should hold n_features_in_ columns without infinities.")
     if fitted["n_iter_"] != len(fitted["loss_curve_"]):
         raise ValueError(f"n_iter_ ({fitted['n_iter_']}) should be the length of loss_curve_ "
                          f"({len(fitted['loss_curve_'])}).")

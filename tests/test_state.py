@@ -216,5 +216,66 @@ def test_per_feature_matrices_must_match_the_features():
     model = VariationalAutoencoder(**SMALL).fit(X)
     state = model.__getstate__()
     state["_fitted_state"]["attributes"]["model_quantiles_"] = np.zeros((10, 3))
-    with pytest.raises(ValueError, match="model_quantiles_ should hold n_features_in_ finite columns"):
+    with pytest.raises(ValueError, match="model_quantiles_ should hold n_features_in_ columns without infinities"):
         VariationalAutoencoder().__setstate__(state)
+
+
+# ----------------------------------------------------------------------
+# Found by an outside review of the merged state (each failed before its fix)
+# ----------------------------------------------------------------------
+RNG_X = np.random.RandomState(0).randn(60, 6)
+TINY = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+
+
+def test_pca_prefix_weights_of_an_ordered_code_survive_pickling():
+    a = Autoencoder(3, ordered=True, **TINY).fit(RNG_X)
+    b = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(b._prefix_weights, a._prefix_weights)
+    a.partial_fit(RNG_X)
+    b.partial_fit(RNG_X)
+    np.testing.assert_array_equal(a.transform(RNG_X), b.transform(RNG_X))
+
+
+def test_set_output_survives_pickling_and_deepcopy():
+    import copy
+
+    pytest.importorskip("pandas")
+    model = Autoencoder(2, **TINY).set_output(transform="pandas").fit(RNG_X)
+    for other in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert type(other.transform(RNG_X)).__name__ == "DataFrame"
+
+
+def test_masked_vae_with_a_never_observed_column_reloads(tmp_path):
+    X = RNG_X.copy()
+    X[:, 2] = np.nan
+    vae = VariationalAutoencoder(2, missing="mask", **TINY).fit(X)
+    vae.save(tmp_path / "v.pt")
+    for restored in (pickle.loads(pickle.dumps(vae)), skautoencoder.load(tmp_path / "v.pt")):
+        np.testing.assert_array_equal(restored.sample(3, random_state=0), vae.sample(3, random_state=0))
+
+
+def test_fraction_of_a_masked_ratings_model_keeps_its_row_offset_unit():
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 6) + np.arange(6) * 3
+    X[rng.rand(100, 6) < 0.2] = np.nan
+    model = Autoencoder(0.01, missing="mask", hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X)
+    assert model.n_components_ == 2 and model.transform(X).shape == (100, 2)
+
+
+def test_array_hidden_layer_sizes_save_pickle_and_continue(tmp_path):
+    model = Autoencoder(2, hidden_layer_sizes=np.array([8, 4]), max_iter=2, random_state=0).fit(RNG_X)
+    pickle.loads(pickle.dumps(model))
+    model.set_params(warm_start=True).fit(RNG_X)
+    model.partial_fit(RNG_X)
+    model.save(tmp_path / "m.pt")
+    assert skautoencoder.load(tmp_path / "m.pt").get_params()["hidden_layer_sizes"] == (8, 4)
+
+
+def test_detector_partial_fit_calibrates_its_error_scale():
+    from skautoencoder import AutoencoderOutlierDetector
+
+    detector = AutoencoderOutlierDetector(scale_errors=True, **TINY).partial_fit(RNG_X)
+    assert detector.error_scale_.shape == (6,)
+    before = detector.error_scale_.copy()
+    detector.partial_fit(RNG_X * 10)
+    assert not np.allclose(before, detector.error_scale_)
