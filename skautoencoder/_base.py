@@ -283,8 +283,9 @@ class BaseAutoencoder(
         ``noise``) copy, plus the variant's penalty terms. ``generator`` is
         ``None`` for a deterministic evaluation (validation): no corruption.
         """
-        inputs = self._inputs(module, X, generator)
-        X, mask = self._observed(X)
+        observed, mask = self._observed(X)
+        inputs = self._inputs(module, X, observed, generator)
+        X = observed
         codes = module.encode(inputs)
         truncated, widths = self._nested_dropout(codes, generator, return_widths=True)
         raw = module.decode(truncated)
@@ -314,9 +315,9 @@ class BaseAutoencoder(
     def _feature_scores(self, module, X):
         """Per-feature score tensor of shape ``(n_rows, n_features)``: minus each feature's
         share of the row's reconstruction error."""
-        inputs = self._module_input(module, X)
-        X, mask = self._observed(X)
-        return -reconstruction_terms(module(inputs), X, self.loss, mask=mask)
+        observed, mask = self._observed(X)
+        inputs = self._module_input(module, X, observed)
+        return -reconstruction_terms(module(inputs), observed, self.loss, mask=mask)
 
     def _row_scores(self, module, X):
         """Per-row score tensor, higher = more normal: the row sums of :meth:`_feature_scores`."""
@@ -352,8 +353,9 @@ class BaseAutoencoder(
     #: not see and must predict (a fixed draw on validation rows): chosen on generated ratings
     _HIDDEN_FRACTION = 0.25
 
-    def _inputs(self, module, X, generator):
-        """What ``module`` reads of a training (``generator``) or validation batch ``X``.
+    def _inputs(self, module, X, observed, generator):
+        """What ``module`` reads of a training (``generator``) or validation batch ``X``
+        (``observed``: ``X`` with its unobserved entries zeroed).
 
         Unobserved entries zeroed, then ``noise`` in training. An
         :class:`~skautoencoder.nn.ObservedOffsetsModule` reads NaN as
@@ -362,17 +364,19 @@ class BaseAutoencoder(
         to predict entries it does not see rather than to copy those it does.
         """
         if not isinstance(module, ObservedOffsetsModule):
-            X = self._observed(X)[0]
-            return X if generator is None else self._corrupt(X, generator)
+            return observed if generator is None else self._corrupt(observed, generator)
         masking = getattr(self, "noise", None) == "masking"  # then noise_level is the hidden fraction
         fraction = self.noise_level if masking else self._HIDDEN_FRACTION
         X = hide(X, fraction, generator if generator is not None else torch.Generator(X.device).manual_seed(0))
         return X if generator is None or masking else self._corrupt(X, generator)
 
-    def _module_input(self, module, X):
+    def _module_input(self, module, X, observed=None):
         """``X`` as ``module`` reads it at inference: NaN = unobserved for an
-        ObservedOffsetsModule, unobserved entries zeroed for the others."""
-        return X if isinstance(module, ObservedOffsetsModule) else self._observed(X)[0]
+        ObservedOffsetsModule, ``X`` with unobserved entries zeroed (``observed``, when the
+        caller has it) for the others."""
+        if isinstance(module, ObservedOffsetsModule):
+            return X
+        return self._observed(X)[0] if observed is None else observed
 
     def _corrupt(self, X, generator):
         """Training-time corruption of a batch: ``noise`` and ``noise_level``, when the variant has them."""
@@ -727,8 +731,9 @@ class BaseAutoencoder(
         """Reconstruction R² of the rows ``rows`` of ``X`` from the first ``k`` code units,
         ``k = 0..n_components_`` (:func:`_ordered.r2_by_width`)."""
         def squared_errors(module, batch):
-            inputs = self._module_input(module, batch)
-            batch, mask = self._observed(batch)
+            observed, mask = self._observed(batch)
+            inputs = self._module_input(module, batch, observed)
+            batch = observed
             return _ordered.squared_errors_by_width(module, batch, mask, inputs)
 
         measured = X[rows]
@@ -782,7 +787,7 @@ class BaseAutoencoder(
 
     def _offset(self, scores):
         """Threshold on the scores of held-out rows below which a row is an outlier."""
-        scores = scores[np.isfinite(scores)] if not np.isfinite(scores).all() else scores
+        scores = scores[np.isfinite(scores)]
         if scores.size == 0:
             return 0.0
         if self.contamination == "auto":

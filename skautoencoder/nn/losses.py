@@ -26,6 +26,17 @@ __all__ = [
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 
 
+def _entry_errors(raw, target, kind):
+    """Squared error or binary cross-entropy (on logits) of every entry, shape ``(n_rows, n_entries)``."""
+    if kind == "mse":
+        err = F.mse_loss(raw, target, reduction="none")
+    elif kind == "bce":
+        err = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+    else:
+        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
+    return err.reshape(err.shape[0], -1)
+
+
 def reconstruction_terms(raw, target, kind="mse", mask=None):
     """Per-entry terms of the per-row reconstruction error, shape ``(n_rows, n_features)``.
 
@@ -50,13 +61,7 @@ def reconstruction_terms(raw, target, kind="mse", mask=None):
     -------
     terms : torch.Tensor of shape (n_rows, n_features)
     """
-    if kind == "mse":
-        err = F.mse_loss(raw, target, reduction="none")
-    elif kind == "bce":
-        err = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
-    else:
-        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
-    err = err.reshape(err.shape[0], -1)
+    err = _entry_errors(raw, target, kind)
     if mask is None:
         return err / err.shape[1]
     mask = mask.reshape(err.shape).to(err.dtype)
@@ -94,10 +99,7 @@ def reconstruction_loss(raw, target, kind="mse", reduction="mean", mask=None):
             return F.binary_cross_entropy_with_logits(raw, target)
     if reduction == "none":
         return reconstruction_terms(raw, target, kind, mask).sum(dim=1)
-    if kind not in RECONSTRUCTION_LOSSES:
-        raise ValueError(f"Unknown reconstruction loss {kind!r}; expected one of {RECONSTRUCTION_LOSSES}.")
-    err = (F.mse_loss if kind == "mse" else F.binary_cross_entropy_with_logits)(raw, target, reduction="none")
-    err = err.reshape(err.shape[0], -1)
+    err = _entry_errors(raw, target, kind)
     mask = mask.reshape(err.shape).to(err.dtype)
     return (err * mask).sum() / mask.sum().clamp(min=1)
 
