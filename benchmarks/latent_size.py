@@ -3,6 +3,8 @@
     python benchmarks/latent_size.py                          # digits + 2 ADBench sets
     python benchmarks/latent_size.py --datasets digits --seeds 0 1 2
     python benchmarks/latent_size.py --data-dir ../shared/data/adbench --out benchmarks/results
+    python benchmarks/latent_size.py --datasets digits wine breast_cancer all --fractions 0.8 0.9 0.95 \
+        --fractions-only                                      # the fraction checks on every set
 
 For each dataset and seed (a held-out quarter of the rows, ``StandardScaler``
 fitted on the rest; digits are pixels / 16, unscaled):
@@ -20,8 +22,10 @@ PCA
 R2 is ``r2_score(X_test, reconstruction, multioutput="variance_weighted")``.
 The script also fits ``Autoencoder(n_components=f)`` for each ``--fractions f``
 and reports the chosen ``n_components_`` with its test R2, beside the ``k``
-that PCA(n_components=f) chooses. Datasets of ``--data-dir`` are skipped when
-the folder is absent. Writes latent_size.json and latent_size.md.
+that PCA(n_components=f) chooses (``--fractions-only``: only these). ``digits``,
+``wine`` and ``breast_cancer`` are scikit-learn's; other names are ``.npz``
+files of ``--data-dir`` (``all``: every one), skipped when the folder is absent.
+Writes latent_size.json and latent_size.md.
 """
 
 import argparse
@@ -31,7 +35,7 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -44,6 +48,8 @@ from skautoencoder import Autoencoder
 def load(name, data_dir):
     if name == "digits":
         return load_digits().data / 16.0, False
+    if name in ("wine", "breast_cancer"):
+        return {"wine": load_wine, "breast_cancer": load_breast_cancer}[name]().data, True
     path = os.path.join(data_dir, f"{name}.npz")
     if not os.path.exists(path):
         return None, None
@@ -58,18 +64,19 @@ def r2(model, X_test, k=None):
     return r2_score(X_test, model.inverse_transform(codes), multioutput="variance_weighted")
 
 
-def run(name, X, scale, seed, ks, fractions):
+def run(name, X, scale, seed, ks, fractions, fractions_only=False):
     X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
     if scale:
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     width = min(X.shape[1], 64)
     rows = {}
-    t = time.perf_counter()
-    ordered = Autoencoder(width, ordered=True, random_state=seed).fit(X_train)
-    ordered_s = time.perf_counter() - t
-    separate_s = 0.0
-    for k in ks:
+    ordered_s = separate_s = 0.0
+    if not fractions_only:
+        t = time.perf_counter()
+        ordered = Autoencoder(width, ordered=True, random_state=seed).fit(X_train)
+        ordered_s = time.perf_counter() - t
+    for k in [] if fractions_only else ks:
         t = time.perf_counter()
         separate = Autoencoder(k, random_state=seed).fit(X_train)
         separate_s += time.perf_counter() - t
@@ -93,7 +100,12 @@ def main():
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.8, 0.9])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--fractions-only", action="store_true", help="only the fractional n_components")
     args = parser.parse_args()
+    if "all" in args.datasets:
+        names = sorted((f[:-4] for f in os.listdir(args.data_dir) if f.endswith(".npz")) if
+                       os.path.isdir(args.data_dir) else [], key=lambda n: int(n.split("_")[0]))
+        args.datasets = [d for d in args.datasets if d != "all"] + names
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.simplefilter("ignore", UserWarning)
 
@@ -106,9 +118,9 @@ def main():
             print(f"skipping {name}: not in {args.data_dir}")
             continue
         ks = [k for k in args.components if k <= X.shape[1]]
-        runs = [run(name, X, scale, seed, ks, args.fractions) for seed in args.seeds]
+        runs = [run(name, X, scale, seed, ks, args.fractions, args.fractions_only) for seed in args.seeds]
         table = {k: {m: float(np.mean([r["rows"][k][m] for r in runs])) for m in ("ordered", "separate", "pca")}
-                 for k in ks}
+                 for k in ks if k in runs[0]["rows"]}
         chosen = {f: {m: float(np.mean([r["chosen"][f][m] for r in runs])) for m in runs[0]["chosen"][f]}
                   for f in args.fractions}
         timing = {m: float(np.mean([r[m] for r in runs])) for m in ("ordered_fit_s", "separate_fit_s")}

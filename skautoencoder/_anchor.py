@@ -1,4 +1,4 @@
-"""The PCA start of ``init='pca'``: mean and principal axes of the training rows.
+"""The PCA start of ``init='pca'``: mean and principal axes of the rows ``fit`` gets.
 
 Computed without densifying a sparse ``X`` and without copying a dense one:
 the column moments and the covariance are accumulated over blocks of rows

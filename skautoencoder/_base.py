@@ -163,7 +163,7 @@ class BaseAutoencoder(
         "missing": [StrOptions({"zero", "mask"})],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "ordered": ["boolean"],
-        "init": [StrOptions({"pca", "random"})],
+        "init": [StrOptions({"auto", "pca", "random"})],
     }
     #: Parameters that shape the network: a warm start or a partial fit that finds one
     #: changed raises (it would continue another network); the fitted state records them.
@@ -208,7 +208,7 @@ class BaseAutoencoder(
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
-        init="pca",
+        init="auto",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -289,7 +289,9 @@ class BaseAutoencoder(
         codes = module.encode(inputs)
         truncated, widths = self._nested_dropout(codes, generator, return_widths=True)
         raw = module.decode(truncated)
-        weights = None if widths is None or self.init != "pca" else getattr(self, "_prefix_weights", None)
+        weights = None
+        if widths is not None and hasattr(module, "affine"):  # started at PCA
+            weights = getattr(self, "_prefix_weights", None)
         if weights is not None and weights.shape[0] != codes.shape[1]:
             weights = None  # the code was cut since
         if weights is not None or (generator is not None and self.trim_fraction != 0):
@@ -518,10 +520,12 @@ class BaseAutoencoder(
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         train_rows, heldout = self._split(X.shape[0], generator)
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
-        random_start = None
-        if self._starts_at_pca() and not continuing:  # PCA of the training rows only
-            random_start = start_at_pca(self, X, None if train_rows is None else train_rows.cpu().numpy(),
-                                        monitored is not None)
+        random_start = pca_r2 = None
+        measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
+        if self._starts_at_pca() and not continuing:  # PCA of all the rows: the user's PCA
+            random_start = start_at_pca(self, X, None, monitored is not None)
+            if self._r2_target() is not None:  # PCA's R² by width, on the rows that choose the width
+                pca_r2 = self._r2_by_width(X, measured)
         data, get_batch = self._training_data(X)
 
         def train(generator, include_start):
@@ -541,9 +545,10 @@ class BaseAutoencoder(
 
             status = keep_the_better_start(self, random_start, status, train_random)
         if self._is_ordered():
-            r2 = self._r2_by_width(X, _ordered.measured_rows(heldout, X.shape[0], seed))
+            r2 = self._r2_by_width(X, measured)
             if self._r2_target() is not None:
-                self._cut(_ordered.choose_width(r2, self._r2_target(), type(self).__name__))
+                target = _ordered.pca_matched_target(pca_r2, self._r2_target())
+                self._cut(_ordered.choose_width(r2, target, type(self).__name__))
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
@@ -767,9 +772,16 @@ class BaseAutoencoder(
         """:meth:`_build_module`, with the affine path of ``init='pca'`` beside it (not beside
         the offsets of ``missing='mask'``, which are that model's own start)."""
         module = self._build_module(n_features)
-        if self.init != "pca" or isinstance(module, ObservedOffsetsModule):
+        if not self._pca_init(n_features) or isinstance(module, ObservedOffsetsModule):
             return module
         return build_anchored_autoencoder(module, n_features, self.n_components_)
+
+    def _pca_init(self, n_features):
+        """Whether ``init`` starts at PCA: ``'pca'``, or ``'auto'`` when the code is narrower
+        than the input (an integer ``n_components >= n_features`` makes that PCA the identity)."""
+        if self.init == "auto":
+            return self._r2_target() is not None or self.n_components_ < n_features
+        return self.init == "pca"
 
     def _starts_at_pca(self):
         return hasattr(self.module_, "affine")

@@ -94,7 +94,7 @@ class ContractiveAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
-        init="pca",
+        init="auto",
         contraction_weight=0.01,
         noise=None,
         noise_level=0.2,

@@ -151,19 +151,27 @@ _SHARED_DOCS = {
         plus the whole code's loss alike, so that the small widths' large
         losses do not pull the wide prefixes below PCA.
 
-    init : {'pca', 'random'}, default='pca'
-        How the network starts (the default is ``'pca'`` for
+    init : {'auto', 'pca', 'random'}, default='auto'
+        How the network starts (the default is ``'auto'`` for
         :class:`Autoencoder` and :class:`ContractiveAutoencoder`, and
         ``'random'`` for the other variants, whose docstrings say why).
+        ``'auto'``: ``'pca'`` when the code is narrower than the input
+        (``n_components < n_features``, or a fractional ``n_components``),
+        else ``'random'``: with as many code units as features, PCA is the
+        identity map and a network that starts there has nothing to learn
+        (as :class:`~sklearn.decomposition.NMF`'s default ``init`` falls back
+        to a random start when ``n_components`` exceeds the data's size).
         ``'pca'``: beside the encoder and decoder
         MLPs runs an affine path, ``encode(x) = (x - mean) @ W_e + g(x)``
         and ``decode(z) = mean + z @ W_d + h(z)``, that starts as the PCA of
-        the training rows (never the validation rows), with the last layers
-        of the MLPs ``g`` and ``h`` at zero: before training,
+        all the rows passed to :meth:`fit` (``PCA(n_components).fit(X)``),
+        with the last layers of the MLPs ``g`` and ``h`` at zero: before training,
         :meth:`transform` and :meth:`inverse_transform` are PCA's (to float32
         rounding; with ``loss='bce'`` the decoder starts at PCA linearised
         through the sigmoid). Everything trains from there, and with early
-        stopping the start counts as epoch 0 of the best-weight restore, so
+        stopping the start counts as epoch 0 of the best-weight restore (a
+        trained epoch replaces it only when it validates better by more
+        than two standard errors), so
         the validation loss never ends above the start's: for the plain
         model (and the denoising one, whose validation loss is clean), the
         validation MSE never ends above PCA's (see the user guide, "Never

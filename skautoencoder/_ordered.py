@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import torch
 
 __all__ = ["R2_MAX_ROWS", "choose_width", "column_moments", "cut", "measured_rows", "nested_dropout",
-           "r2_by_width", "squared_errors_by_width"]
+           "pca_matched_target", "r2_by_width", "squared_errors_by_width"]
 
 #: Most rows that measure R² by width (a seeded random subset of the held-out rows).
 R2_MAX_ROWS = 10000
@@ -123,6 +123,18 @@ def choose_width(r2, fraction, owner):
         UserWarning,
     )
     return width
+
+
+def pca_matched_target(pca_r2, fraction):
+    """The R² a fractional ``n_components`` asks of an ordered code that started at PCA:
+    ``fraction``, or, when higher, what PCA reaches with the fewest components that reach
+    ``fraction``, both measured on the same rows (``pca_r2[k]``, ``k = 0..width``; None:
+    no PCA start, ``fraction``). The code then keeps no more units than PCA and
+    reconstructs those rows at least as well as that PCA does."""
+    if pca_r2 is None:
+        return fraction
+    reached = np.flatnonzero(pca_r2[1:] >= fraction)
+    return max(fraction, float(pca_r2[reached[0] + 1])) if reached.size else fraction
 
 
 @torch.no_grad()

@@ -1,5 +1,5 @@
-"""init='pca': the network starts as the PCA of its training rows and never ends worse
-than that start on the validation rows; init='random' is the initialisation of old."""
+"""init='pca': the network starts as the PCA of the rows it is fitted on and never ends
+worse than that start on the validation rows; init='random' is the initialisation of old."""
 
 import copy
 import warnings
@@ -45,9 +45,17 @@ def curved(n_samples=300, n_features=10, seed=0):
 
 @pytest.fixture
 def start(monkeypatch):
-    """Record, at every fit, the training rows the PCA start was fitted on and a copy
-    of the module right after it was set."""
+    """Record, at every fit, the rows the PCA start was fitted on, a copy of the module
+    right after it was set, and the validation rows."""
     seen = {}
+    split = base_module.BaseAutoencoder._split
+
+    def split_spy(estimator, n_samples, generator):
+        rows = split(estimator, n_samples, generator)
+        seen.setdefault("validation", rows[1])
+        return rows
+
+    monkeypatch.setattr(base_module.BaseAutoencoder, "_split", split_spy)
 
     def spy(estimator, X, rows, validated=False):
         random_start = _anchor.start_at_pca(estimator, X, rows, validated)
@@ -67,12 +75,12 @@ def validation_loss(estimator, module, X):
 
 
 @pytest.mark.parametrize("cls", ANCHORED)
-def test_start_is_the_pca_of_the_training_rows(cls, start):
+def test_start_is_the_pca_of_all_the_rows(cls, start):
     X = curved()
     est = cls(3, max_iter=2, init="pca", **SMALL).fit(X)
-    rows = start["rows"]
-    assert rows.shape[0] == X.shape[0] - int(np.ceil(0.1 * X.shape[0]))  # never the validation rows
-    pca = PCA(3, svd_solver="full").fit(X[rows])
+    assert start["rows"].shape[0] == X.shape[0]  # the user's PCA, validation rows included
+    assert start["validation"].shape[0] == int(np.ceil(0.1 * X.shape[0]))
+    pca = PCA(3, svd_solver="full").fit(X)
     module = start["module"]
     codes = module.encode(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()
     np.testing.assert_allclose(codes, pca.transform(X), atol=1e-5)
@@ -88,7 +96,7 @@ def test_validation_objective_never_above_the_start(cls, seed, start):
     # pure noise (where training tends to overfit) and a curved surface (where it helps)
     X = curved(seed=seed) if seed else np.random.RandomState(seed).randn(200, 8)
     est = cls(2, max_iter=30, init="pca", **{**SMALL, "random_state": seed}).fit(X)
-    validation = np.setdiff1d(np.arange(X.shape[0]), start["rows"])
+    validation = start["validation"]
     rows = X[validation]
     assert validation_loss(est, est.module_, rows) <= validation_loss(est, start["module"], rows)
 
@@ -152,15 +160,15 @@ def test_init_random_reproduces_the_old_weights():
 
 
 def test_defaults():
-    assert Autoencoder().init == "pca" and ContractiveAutoencoder().init == "pca"
+    assert Autoencoder().init == "auto" and ContractiveAutoencoder().init == "auto"
     # the others start at random, their docstrings say why
     assert DenoisingAutoencoder().init == "random" and VariationalAutoencoder().init == "random"
     assert AutoencoderImputer().fit(np.random.RandomState(0).randn(50, 4)).estimator_.init == "random"
     assert SparseAutoencoder().init == "random"
     assert ConvolutionalAutoencoder().init == "random"
     assert AutoencoderOutlierDetector().init == "random"  # detection separates better from a random start
-    assert "init : {'pca', 'random'}, default='random'" in DenoisingAutoencoder.__doc__
-    assert "init : {'pca', 'random'}, default='pca'" in Autoencoder.__doc__
+    assert "init : {'auto', 'pca', 'random'}, default='random'" in DenoisingAutoencoder.__doc__
+    assert "init : {'auto', 'pca', 'random'}, default='auto'" in Autoencoder.__doc__
     X = curved(100)
     assert isinstance(Autoencoder(2, max_iter=2, **SMALL).fit(X).module_, AnchoredAutoencoderModule)
     with pytest.raises(ValueError, match="init='random'"):
@@ -179,7 +187,7 @@ def test_ordered_start_is_on_pca_curve(start):
     X = curved(400)
     # every epoch worse than the start (steps far too large): the start is kept
     est = Autoencoder(4, ordered=True, max_iter=1, learning_rate_init=1.0, **SMALL).fit(X)
-    validation = np.setdiff1d(np.arange(X.shape[0]), start["rows"])
+    validation = start["validation"]
     pca = PCA(4, svd_solver="full").fit(X[start["rows"]])
     codes = pca.transform(X[validation])
     sst = ((X[validation] - X.mean(axis=0)) ** 2).sum()
@@ -223,9 +231,20 @@ def test_pca_start_of_sparse_and_masked_input(svd, monkeypatch):
         np.testing.assert_allclose(components, pca.components_, atol=1e-6)
 
 
+def test_auto_starts_at_pca_only_below_the_number_of_features():
+    X = curved(100, 4)
+    for n_components, anchored in [(3, True), (4, False), (6, False), (0.9, True)]:
+        est = Autoencoder(n_components, max_iter=2, **SMALL).fit(X)
+        assert isinstance(est.module_, AnchoredAutoencoderModule) == anchored, n_components
+        # the same network as the explicit init's
+        explicit = Autoencoder(n_components, max_iter=2, init="pca" if anchored else "random", **SMALL).fit(X)
+        np.testing.assert_array_equal(est.transform(X), explicit.transform(X))
+
+
 def test_more_components_than_features():
     X = curved(100, 3)
-    est = Autoencoder(5, max_iter=2, **SMALL).fit(X)
+    est = Autoencoder(5, max_iter=2, init="pca", **SMALL).fit(X)
+    assert isinstance(est.module_, AnchoredAutoencoderModule)
     assert est.transform(X).shape == (100, 5)
     mean, components, _ = _anchor.pca_start(X, None, 5)
     np.testing.assert_allclose(components[3:], 0.0)
@@ -286,7 +305,7 @@ def test_small_codes_keep_the_better_of_two_starts(start, monkeypatch):
     assert est.best_loss_ <= runs[0]  # never worse than the PCA run (and so than PCA)
     # the second run is init='random''s fit, epoch by epoch
     assert runs[1] == Autoencoder(2, init="random", **SMALL).fit(X).validation_loss_curve_
-    validation = np.setdiff1d(np.arange(X.shape[0]), start["rows"])
+    validation = start["validation"]
     assert validation_loss(est, est.module_, X[validation]) == pytest.approx(est.best_loss_, rel=1e-5)
     Autoencoder(3, max_iter=2, **SMALL).fit(X)
     assert not start["two_starts"]

@@ -220,7 +220,7 @@ def test_too_few_held_out_rows_measure_on_all_rows():
 def test_width_of_a_fraction_is_capped():
     X = np.random.RandomState(0).rand(40, 150)
     with pytest.warns(UserWarning, match="reach only"):
-        ae = Autoencoder(0.99, hidden_layer_sizes=(), max_iter=2, random_state=0).fit(X)
+        ae = Autoencoder(0.99, hidden_layer_sizes=(), max_iter=2, init="random", random_state=0).fit(X)
     assert ae.n_components_ == 128
 
 

@@ -54,6 +54,38 @@ def test_early_stopping_restores_the_best_validation_weights():
     assert trainer.evaluate(X, val_rows) == pytest.approx(best, rel=1e-5)
 
 
+class _Constant(torch.nn.Module):
+    """Predicts one learnt value for every entry."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):
+        return self.value.expand_as(X)
+
+
+@pytest.mark.parametrize("spread, kept", [(10.0, "start"), (0.1, "trained")])
+def test_include_start_keeps_the_start_unless_an_epoch_beats_it_clearly(spread, kept):
+    # training rows pull the value from 0 to 1; the validation rows' mean is 0.6, so the
+    # best epoch beats the start on them, by far less than its standard error when they
+    # are spread widely (the start is restored) and by far more when they are not
+    signs = torch.tensor([1.0, -1.0]).repeat(16)[:, None]
+    X = torch.cat([torch.ones(200, 1), 0.6 + spread * signs])
+    trainer = Trainer(_Constant(), lambda module, batch, g: ((module(batch) - batch) ** 2).mean(),
+                      learning_rate=0.05, batch_size=32, generator=torch.Generator().manual_seed(0))
+    history = History()
+    _, best_loss = trainer.fit(X, history, torch.arange(200), torch.arange(200, 232), max_epochs=40,
+                               tol=0.0, n_iter_no_change=40, include_start=True)
+    start_loss = float(((X[200:] - 0.0) ** 2).mean())
+    assert min(history.validation_loss_curve) < start_loss  # an epoch did beat the start
+    value = float(trainer.module.value.detach())
+    if kept == "start":
+        assert value == 0.0 and best_loss == pytest.approx(start_loss)
+    else:
+        assert value == pytest.approx(0.6, abs=0.1) and best_loss == min(history.validation_loss_curve)
+
+
 def test_without_validation_the_training_loss_is_monitored():
     trainer, X = make()
     history = History()

@@ -14,6 +14,7 @@ continues it.
 
 import contextlib
 import math
+import statistics
 import sys
 import threading
 import time
@@ -33,6 +34,12 @@ __all__ = [
 ]
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+#: ``Trainer.fit(include_start=True)`` keeps a trained epoch over the start only when it wins by
+#: more than this many standard errors (two: a one-sided test at about the 2% level; not tuned).
+START_MARGIN = 2.0
+#: Groups of validation rows whose paired loss differences give that standard error.
+START_GROUPS = 32
 
 
 class DivergenceError(FloatingPointError):
@@ -307,6 +314,21 @@ class Trainer:
         return total.item() / max(n, 1)
 
     # -- loops -----------------------------------------------------------
+    def _beats(self, candidate, reference, X, rows):
+        """Whether the weights ``candidate`` have a lower loss than ``reference`` on the rows
+        ``rows`` by more than :data:`START_MARGIN` standard errors: the rows are cut into
+        :data:`START_GROUPS` groups (at most one per row) and the standard error is that of
+        the mean of the groups' paired loss differences. Leaves ``candidate`` loaded."""
+        groups = torch.tensor_split(rows, min(START_GROUPS, rows.shape[0]))
+        losses = []
+        for state in (reference, candidate):
+            self._restore(state)
+            losses.append([self.evaluate(X, group) for group in groups])
+        gains = [ref - cand for ref, cand in zip(*losses)]
+        if len(gains) < 2:
+            return gains[0] > 0
+        return statistics.fmean(gains) > START_MARGIN * statistics.stdev(gains) / math.sqrt(len(gains))
+
     def _weights_finite(self):
         return bool(torch.stack([torch.isfinite(p).all() for p in self.module.parameters()]).all())
 
@@ -355,7 +377,12 @@ class Trainer:
         restored at the end. With ``include_start=True`` the weights the call
         starts from count as epoch 0: their validation loss is measured before
         the first step, and when no epoch beats it they are restored, so the
-        module ends no worse on the validation rows than it started.
+        module ends no worse on the validation rows than it started. The best
+        epoch was chosen *by* those rows among many, the start was not, so its
+        lead is optimistic: it must also beat the start by more than
+        :data:`START_MARGIN` standard errors of the paired difference (over
+        :data:`START_GROUPS` groups of the validation rows), or the start is
+        restored (see :meth:`_beats`).
 
         Parameters
         ----------
@@ -393,8 +420,11 @@ class Trainer:
         last_good = self._snapshot()
         best, best_epoch, no_improvement = math.inf, None, 0
         best_state = None
+        start_state = None
         if monitor_validation and include_start:
-            best, best_epoch, best_state = self.evaluate(X, validation_rows), history.n_iter, self._snapshot()
+            start_state, start_epoch = self._snapshot(), history.n_iter
+            best, best_epoch, best_state = self.evaluate(X, validation_rows), start_epoch, self._snapshot()
+            start_loss = best
         status = "max_iter"
         bar = _progress_bar(max_epochs) if self.verbose else None
         try:
@@ -433,6 +463,9 @@ class Trainer:
             if bar is not None:
                 bar.close()
         if monitor_validation and best_state is not None:
+            if (start_state is not None and best_epoch != start_epoch
+                    and not self._beats(best_state, start_state, X, validation_rows)):
+                best, best_epoch, best_state = start_loss, start_epoch, start_state
             self._restore(best_state)
         if self.verbose:
             self._report_end(status, history, best, best_epoch, monitor_validation, tol, n_iter_no_change)
