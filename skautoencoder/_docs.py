@@ -153,8 +153,9 @@ _SHARED_DOCS = {
 
     init : {'pca', 'random'}, default='pca'
         How the network starts (the default is ``'pca'`` for
-        :class:`Autoencoder` and :class:`ContractiveAutoencoder`, and
-        ``'random'`` for the other variants, whose docstrings say why).
+        :class:`Autoencoder` and :class:`ContractiveAutoencoder`, ``'auto'``
+        for :class:`SparseAutoencoder`, and ``'random'`` for the other
+        variants; their docstrings say why).
         ``'pca'``: beside the encoder and decoder
         MLPs runs an affine path, ``encode(x) = (x - mean) @ W_e + g(x)``
         and ``decode(z) = mean + z @ W_d + h(z)``, that starts as the PCA of
