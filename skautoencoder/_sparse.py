@@ -196,9 +196,11 @@ class SparseAutoencoder(BaseAutoencoder):
                 "with an int n_components."
             )
 
-    def _starts_from_pca(self):
-        """``init`` with ``'auto'`` resolved: PCA for ``'topk'``, random for the others."""
-        return self.init == "pca" or (self.init == "auto" and self.sparsity == "topk")
+    def _init(self):
+        """``init`` with ``'auto'`` resolved: ``'pca'`` for ``'topk'``, ``'random'`` for the others."""
+        if self.init != "auto":
+            return self.init
+        return "pca" if self.sparsity == "topk" else "random"
 
     def _code_activation(self):
         if self.sparsity == "kl":
@@ -211,7 +213,7 @@ class SparseAutoencoder(BaseAutoencoder):
         """Top-k codes started at PCA: the top-k acts on the sum of the affine (PCA) path and
         the encoder MLP, so that it selects among the principal components from the start."""
         module = self._build_module(n_features)
-        if not self._starts_from_pca() or isinstance(module, ObservedOffsetsModule):
+        if self._init() != "pca" or isinstance(module, ObservedOffsetsModule):
             return module
         mlp = build_mlp_autoencoder(n_features, self._hidden_sizes(), self.n_components_, self.activation,
                                     self._output_activation())

@@ -225,7 +225,7 @@ class TopK(nn.Module):
     The activation of k-sparse autoencoders (Makhzani and Frey, 2013): every
     row has at most ``k`` non-zero codes (exactly ``k`` unless some of them
     are exactly zero). Signed codes, as in sparse coding, let a sparse code
-    start at PCA's (:class:`AnchoredSparseModule`) and leave no unit dead.
+    start at PCA's (:class:`AnchoredSparseModule`).
     """
 
     def __init__(self, k):
