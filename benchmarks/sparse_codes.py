@@ -22,7 +22,9 @@ active
     mean number of codes per row that are not near zero;
 Hoyer
     mean over rows of Hoyer's sparsity ``(sqrt(k) - |z|_1 / |z|_2) / (sqrt(k) - 1)``:
-    0 for equal magnitudes, 1 for a single non-zero code.
+    0 for equal magnitudes, 1 for a single non-zero code;
+fit s
+    wall-clock seconds of ``fit`` (one torch thread).
 
 Writes sparse_codes.md to ``--out`` when given.
 """
@@ -30,6 +32,7 @@ Writes sparse_codes.md to ``--out`` when given.
 import argparse
 import json
 import os
+import time
 import warnings
 
 import numpy as np
@@ -108,13 +111,17 @@ def main():
                 models[f"SparseAutoencoder({setting})"] = SparseAutoencoder(k, random_state=seed, **params)
             plain = None
             for label, model in models.items():
-                scores = measure(model.fit(X_train), X_test)
+                start = time.perf_counter()
+                model.fit(X_train)
+                seconds = time.perf_counter() - start
+                scores = measure(model, X_test)
+                scores["fit s"] = seconds
                 plain = scores["R2"] if plain is None else plain
                 scores["dR2"] = scores["R2"] - plain
                 rows.setdefault(label, []).append(scores)
                 measured = ", ".join(f"{key} {v:.3f}" for key, v in scores.items())
                 print(f"{name} seed {seed} {label}: {measured}", flush=True)
-        keys = ["R2", "dR2", "R2 cut", "near zero", "active", "Hoyer"]
+        keys = ["R2", "dR2", "R2 cut", "near zero", "active", "Hoyer", "fit s"]
         lines += [f"\n### {name} ({X.shape[0]} rows, {X.shape[1]} features), n_components={k}, "
                   f"seeds {args.seeds} (mean ± sd)\n",
                   "| model | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
@@ -122,8 +129,8 @@ def main():
             cells = []
             for key in keys:
                 values = np.array([s[key] for s in per_seed])
-                cells.append(f"{values.mean():.3f} ± {values.std():.3f}" if key != "active"
-                             else f"{values.mean():.1f}")
+                cells.append(f"{values.mean():.1f}" if key == "active" else f"{values.mean():.2f}"
+                             if key == "fit s" else f"{values.mean():.3f} ± {values.std():.3f}")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     report = "\n".join(lines)
     print(report)

@@ -153,8 +153,9 @@ _SHARED_DOCS = {
 
     init : {'auto', 'pca', 'random'}, default='auto'
         How the network starts (the default is ``'auto'`` for
-        :class:`Autoencoder` and :class:`ContractiveAutoencoder`, and
-        ``'random'`` for the other variants, whose docstrings say why).
+        :class:`Autoencoder`, :class:`ContractiveAutoencoder` and
+        :class:`SparseAutoencoder`, and ``'random'`` for the other variants,
+        whose docstrings say why).
         ``'auto'``: ``'pca'`` when the code is narrower than the input
         (``n_components < n_features``, or a fractional ``n_components``),
         else ``'random'``: with as many code units as features, PCA is the

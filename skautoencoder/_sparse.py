@@ -8,14 +8,14 @@ from torch import nn
 from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
 from ._docs import fill_doc
 from .nn.losses import kl_sparsity, l1_sparsity
-from .nn.modules import TopK
+from .nn.modules import AffinePath, AnchoredSparseModule, ObservedOffsetsModule, TopK, build_mlp_autoencoder
 
 __all__ = ["SparseAutoencoder"]
 
-#: Fraction of the code units that ``sparsity='topk'`` keeps per row by default: the
-#: sparsest that kept the held-out R² of 32-unit codes on digits within 0.05 of a
-#: plain autoencoder's (benchmarks/sparse_codes.py).
-TOPK_FRACTION = 0.4375
+#: Fraction of the code units that ``sparsity='topk'`` keeps per row by default (15 of 32):
+#: fewer than half, and on digits (32 units, started at PCA) 14 of 32 left the held-out R²
+#: 0.048 below a plain autoencoder's, 15 of 32 0.042 (benchmarks/sparse_codes.py).
+TOPK_FRACTION = 0.46875
 
 
 @fill_doc
@@ -25,11 +25,16 @@ class SparseAutoencoder(BaseAutoencoder):
     Three ways to make codes sparse, chosen by ``sparsity``:
 
     - ``'topk'`` (the default; k-sparse autoencoder, Makhzani and Frey, 2013):
-      ReLU code units of which only the ``k = max(1, round(sparsity_target_ *
-      n_components))`` largest are kept in each row, so that at most ``k``
-      codes per row are non-zero, on any data; no penalty. It selects units
-      by value, so it cannot be combined with an ordered latent space
-      (``ordered=True`` or a float ``n_components``): use ``'l1'`` there;
+      linear code units of which only the ``k = max(1, round(sparsity_target_ *
+      n_components))`` of largest magnitude are kept in each row, with their
+      signs, so that at most ``k`` codes per row are non-zero, on any data; no
+      penalty. The top-k acts on the sum of a PCA path and the encoder MLP
+      (:class:`~skautoencoder.nn.AnchoredSparseModule`), so training starts
+      from the ``k`` principal components of largest magnitude of each row
+      (``init='auto'`` or ``'pca'``; ``init='random'``: from a random
+      network). It selects units by magnitude, so it cannot be combined with
+      an ordered latent space (``ordered=True`` or a float
+      ``n_components``): use ``'l1'`` there;
     - ``'l1'``: ReLU code units and a penalty ``sparsity_weight`` times the
       mean L1 norm of the codes; how many codes it zeroes depends on the
       weight *and* on the scale of the data;
@@ -43,10 +48,11 @@ class SparseAutoencoder(BaseAutoencoder):
     Sparse codes are typically wider than dense ones: raise ``n_components``.
     A sparse *denoising* autoencoder is ``SparseAutoencoder(noise=...)``.
 
-    ``init`` must be ``'random'`` here: a PCA code is dense in every row, and
-    the code activation that makes codes sparse (sigmoid, ReLU, top-k) would
-    act on the sum of the PCA path and the nonlinear path, so the network
-    could start neither exactly at PCA nor with sparse codes.
+    ``init='auto'`` (the default here) is ``'pca'`` for ``'topk'`` and
+    ``'random'`` for ``'l1'`` and ``'kl'``, which need it: their ReLU and
+    sigmoid code units cannot start at PCA's signed, dense codes. The user
+    guide ("Sparse codes: per row, not on average") compares the three, and
+    the PCA start with the random one.
 
     Parameters
     ----------
@@ -57,7 +63,7 @@ class SparseAutoencoder(BaseAutoencoder):
 
     sparsity_target : float in (0, 1) or 'auto', default='auto'
         Fraction of code units kept per row (``'topk'``; ``'auto'``:
-        0.4375, e.g. 14 of 32 units), or target mean activation of each code
+        0.46875, e.g. 15 of 32 units), or target mean activation of each code
         unit (``'kl'``; ``'auto'``: 0.05). Unused by ``'l1'``. Resolved into
         ``sparsity_target_``.
 
@@ -136,7 +142,7 @@ class SparseAutoencoder(BaseAutoencoder):
         missing="zero",
         trim_fraction=0.0,
         ordered=False,
-        init="random",
+        init="auto",
         sparsity="topk",
         sparsity_target="auto",
         sparsity_weight="auto",
@@ -175,10 +181,11 @@ class SparseAutoencoder(BaseAutoencoder):
         self.noise_level = noise_level
 
     def _check_params(self):
-        if self.init != "random":
+        if self.init == "pca" and self.sparsity != "topk":
             raise ValueError(
-                f"SparseAutoencoder needs init='random', got init={self.init!r}: a PCA start gives "
-                "dense codes, which the sparse code activation cannot keep exact."
+                f"sparsity={self.sparsity!r} needs init='random' (or 'auto'), got init='pca': a PCA "
+                "start gives signed dense codes, which its code units (ReLU for 'l1', sigmoid for 'kl') "
+                "cannot start from. Use sparsity='topk' to start at PCA."
             )
         if self.sparsity == "topk" and self._is_ordered():
             raise ValueError(
@@ -188,12 +195,28 @@ class SparseAutoencoder(BaseAutoencoder):
                 "with an int n_components."
             )
 
+    def _pca_init(self, n_features):
+        """``init='auto'`` starts at PCA for ``'topk'`` (at any width: top-k keeps the code a
+        bottleneck), at random for the others."""
+        return self.init == "pca" or (self.init == "auto" and self.sparsity == "topk")
+
     def _code_activation(self):
         if self.sparsity == "kl":
             return nn.Sigmoid()
         if self.sparsity == "l1":
             return nn.ReLU()
         return TopK(max(1, round(self._target() * self.n_components_)))
+
+    def _build_network(self, n_features):
+        """Top-k codes started at PCA: the top-k acts on the sum of the affine (PCA) path and
+        the encoder MLP, so that it selects among the principal components from the start."""
+        module = self._build_module(n_features)
+        if not self._pca_init(n_features) or isinstance(module, ObservedOffsetsModule):
+            return module
+        mlp = build_mlp_autoencoder(n_features, self._hidden_sizes(), self.n_components_, self.activation,
+                                    self._output_activation())
+        return AnchoredSparseModule(mlp.encoder, mlp.decoder, AffinePath(n_features, self.n_components_),
+                                    self._code_activation(), mlp.output_activation)
 
     def _target(self):
         """``sparsity_target`` with ``'auto'`` resolved (None for ``'l1'``)."""
@@ -219,3 +242,4 @@ class SparseAutoencoder(BaseAutoencoder):
         if self.sparsity == "l1":
             return (self.sparsity_weight_ * l1_sparsity(codes),)
         return ()
+

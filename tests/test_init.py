@@ -23,7 +23,7 @@ from skautoencoder import (
     VariationalAutoencoder,
     _anchor,
 )
-from skautoencoder.nn import AnchoredAutoencoderModule, AutoencoderModule
+from skautoencoder.nn import AnchoredAutoencoderModule, AnchoredSparseModule, AutoencoderModule
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -164,7 +164,7 @@ def test_defaults():
     # the others start at random, their docstrings say why
     assert DenoisingAutoencoder().init == "random" and VariationalAutoencoder().init == "random"
     assert AutoencoderImputer().fit(np.random.RandomState(0).randn(50, 4)).estimator_.init == "random"
-    assert SparseAutoencoder().init == "random"
+    assert SparseAutoencoder().init == "auto"  # 'pca' for top-k codes, 'random' for 'l1' and 'kl'
     assert ConvolutionalAutoencoder().init == "random"
     assert AutoencoderOutlierDetector().init == "random"  # detection separates better from a random start
     assert "init : {'auto', 'pca', 'random'}, default='random'" in DenoisingAutoencoder.__doc__
@@ -172,7 +172,24 @@ def test_defaults():
     X = curved(100)
     assert isinstance(Autoencoder(2, max_iter=2, **SMALL).fit(X).module_, AnchoredAutoencoderModule)
     with pytest.raises(ValueError, match="init='random'"):
-        SparseAutoencoder(2, init="pca").fit(X)
+        SparseAutoencoder(2, sparsity="l1", init="pca").fit(X)
+
+
+@pytest.mark.parametrize("init", ["auto", "pca"])
+def test_sparse_topk_starts_at_the_largest_principal_components(init, start):
+    X = curved(300, 12)
+    sae = SparseAutoencoder(6, sparsity_target=0.5, init=init, max_iter=1, **SMALL).fit(X)
+    assert isinstance(sae.module_, AnchoredSparseModule)
+    pca = PCA(6, svd_solver="full").fit(X[start["rows"]])
+    expected = pca.transform(X)
+    smallest = np.argsort(np.abs(expected), axis=1)[:, :3]
+    np.put_along_axis(expected, smallest, 0.0, axis=1)  # the 3 largest in magnitude, signed
+    codes = start["module"].encode(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()
+    np.testing.assert_allclose(codes, expected, atol=1e-5)
+    # 'l1', 'kl' and init='random' start at random, without the PCA path
+    for params in (dict(sparsity="l1"), dict(sparsity="kl"), dict(init="random")):
+        model = SparseAutoencoder(6, max_iter=1, **params, **SMALL).fit(X)
+        assert type(model.module_) is AutoencoderModule
 
 
 def test_convolutional_with_init_pca_starts_at_pca(start):

@@ -24,6 +24,7 @@ RNG = np.random.RandomState(0)
 X = RNG.rand(120, 16)
 SMALL = dict(n_components=3, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 MODELS = [Autoencoder(**SMALL), DenoisingAutoencoder(**SMALL), SparseAutoencoder(**SMALL, sparsity="l1"),
+          SparseAutoencoder(**SMALL),  # top-k codes started at PCA: an AnchoredSparseModule
           ContractiveAutoencoder(**SMALL), VariationalAutoencoder(**SMALL, loss="bce"),
           ConvolutionalAutoencoder(**SMALL, image_shape=(4, 4), channels=(2,))]
 

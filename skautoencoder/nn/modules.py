@@ -19,6 +19,7 @@ __all__ = [
     "MLP",
     "AffinePath",
     "AnchoredAutoencoderModule",
+    "AnchoredSparseModule",
     "AnchoredVariationalModule",
     "AutoencoderModule",
     "ObservedOffsetsModule",
@@ -219,11 +220,12 @@ class ObservedOffsetsModule(nn.Module):
 
 
 class TopK(nn.Module):
-    """Keep the ``k`` largest values of each row (after a ReLU), zero the rest.
+    """Keep the ``k`` values of largest magnitude in each row, with their signs; zero the rest.
 
     The activation of k-sparse autoencoders (Makhzani and Frey, 2013): every
-    row has at most ``k`` non-zero codes, exactly ``k`` when ``k`` of them are
-    positive.
+    row has at most ``k`` non-zero codes (exactly ``k`` unless some of them
+    are exactly zero). Signed codes, as in sparse coding, let a sparse code
+    start at PCA's (:class:`AnchoredSparseModule`).
     """
 
     def __init__(self, k):
@@ -231,12 +233,11 @@ class TopK(nn.Module):
         self.k = k
 
     def forward(self, x):
-        """Row-wise top-``k`` of ``relu(x)``."""
-        x = torch.relu(x)
+        """Row-wise top-``k`` of ``x`` by magnitude."""
         if self.k >= x.shape[1]:
             return x
-        values, indices = x.topk(self.k, dim=1)
-        return torch.zeros_like(x).scatter(1, indices, values)
+        indices = x.abs().topk(self.k, dim=1).indices
+        return torch.zeros_like(x).scatter(1, indices, x.gather(1, indices))
 
     def extra_repr(self):
         return f"k={self.k}"
@@ -433,6 +434,34 @@ class AnchoredAutoencoderModule(AutoencoderModule):
     def residual_outputs(self):
         """The last layers of the nonlinear paths (zeroed by :func:`set_affine_start`)."""
         return [_last_layer(self.encoder), _last_layer(self.decoder)]
+
+
+class AnchoredSparseModule(AnchoredAutoencoderModule):
+    """An :class:`AnchoredAutoencoderModule` whose codes pass through a code
+    activation after the sum of the two paths:
+    ``encode(x) = code_activation(affine.encode(x) + encoder(x))``.
+
+    With :class:`TopK` and the affine path at PCA, the start keeps the ``k``
+    principal components of largest magnitude of each row: a sparse code that
+    starts close to PCA's reconstruction, not equal to it.
+
+    Parameters
+    ----------
+    encoder, decoder : torch.nn.Module
+        The nonlinear residual paths (no code activation of their own).
+    affine : AffinePath
+    code_activation : torch.nn.Module
+        E.g. :class:`TopK`.
+    output_activation : {"identity", "sigmoid"}, default="identity"
+    """
+
+    def __init__(self, encoder, decoder, affine, code_activation, output_activation="identity"):
+        super().__init__(encoder, decoder, affine, output_activation)
+        self.code_activation = code_activation
+
+    def encode(self, x):
+        """The code activation of the affine plus nonlinear codes of the rows of ``x``."""
+        return self.code_activation(super().encode(x))
 
 
 def build_anchored_autoencoder(module, n_features, n_components):
