@@ -1,4 +1,4 @@
-"""The PCA start of ``init='pca'``: mean and principal axes of the rows ``fit`` gets.
+"""The PCA start of ``init='pca'``: mean and principal axes of the training rows.
 
 Computed without densifying a sparse ``X`` and without copying a dense one:
 the column moments and the covariance are accumulated over blocks of rows
@@ -18,7 +18,7 @@ from scipy.sparse.linalg import LinearOperator, svds
 
 from .nn.modules import AnchoredAutoencoderModule, AutoencoderModule, set_affine_start
 
-__all__ = ["keep_the_better_start", "pca_start", "start_at_pca"]
+__all__ = ["keep_the_better_start", "pca_start", "refit_kept_start", "start_at_pca"]
 
 _BLOCK = 4096
 #: Above this many features the d x d covariance is not formed.
@@ -180,6 +180,33 @@ def start_at_pca(estimator, X, rows, validated=False):
     if (validated and estimator.n_components_ <= TWO_STARTS_MAX_COMPONENTS and not estimator._is_ordered()
             and type(module) is AnchoredAutoencoderModule):
         random_start = {name: t.detach().clone() for name, t in module.state_dict().items()}
+    _set_pca(estimator, X, rows)
+    return random_start
+
+
+def refit_kept_start(estimator, X):
+    """When training kept the start (the PCA of the training rows: no epoch beat it by
+    enough), make the model the PCA of *all* the rows of ``X``, the ``PCA.fit(X)`` a user
+    would fit, as scikit-learn refits a chosen model on all its data; returns whether it did.
+
+    Only where that is no worse on the validation rows, whatever the data: the plain
+    MSE of a code that is not ordered (PCA of all the rows minimises the error summed over
+    all of them, PCA of the training rows the training rows' share, so the validation
+    rows' share can only fall). The start is recognised by the nonlinear paths' zeroed
+    last layers, which any training step moves.
+    """
+    module = estimator.module_
+    if not (estimator._loss_is_plain_mse() and type(module) is AnchoredAutoencoderModule
+            and all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())):
+        return False
+    _set_pca(estimator, X, None)
+    return True
+
+
+def _set_pca(estimator, X, rows):
+    """Set the affine path of ``estimator.module_`` to the PCA of the rows ``rows`` of ``X``
+    and zero the nonlinear paths' last layers."""
+    module = estimator.module_
     mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
     if estimator._is_ordered():
         # each prefix's loss relative to PCA's at that width (floored: widths beyond the rank)
@@ -197,7 +224,6 @@ def start_at_pca(estimator, X, rows, validated=False):
 
     set_affine_start(module, tensor(mean), tensor(components), tensor(decoder_mean),
                      tensor(decoder_components))
-    return random_start
 
 
 def keep_the_better_start(estimator, random_start, status, train):

@@ -42,7 +42,7 @@ from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from . import _ordered, _persistence, _state
-from ._anchor import keep_the_better_start, start_at_pca
+from ._anchor import keep_the_better_start, refit_kept_start, start_at_pca
 from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._ratings import observed_offsets
@@ -522,8 +522,9 @@ class BaseAutoencoder(
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
         random_start = pca_r2 = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
-        if self._starts_at_pca() and not continuing:  # PCA of all the rows: the user's PCA
-            random_start = start_at_pca(self, X, None, monitored is not None)
+        if self._starts_at_pca() and not continuing:  # PCA of the training rows only
+            random_start = start_at_pca(self, X, None if train_rows is None else train_rows.cpu().numpy(),
+                                        monitored is not None)
             if self._r2_target() is not None:  # PCA's R² by width, on the rows that choose the width
                 pca_r2 = self._r2_by_width(X, measured)
         data, get_batch = self._training_data(X)
@@ -544,6 +545,8 @@ class BaseAutoencoder(
                 return train(replay, False)
 
             status = keep_the_better_start(self, random_start, status, train_random)
+        if self._starts_at_pca() and not continuing:
+            refit_kept_start(self, X)
         if self._is_ordered():
             r2 = self._r2_by_width(X, measured)
             if self._r2_target() is not None:

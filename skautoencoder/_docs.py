@@ -165,15 +165,17 @@ _SHARED_DOCS = {
         ``'pca'``: beside the encoder and decoder
         MLPs runs an affine path, ``encode(x) = (x - mean) @ W_e + g(x)``
         and ``decode(z) = mean + z @ W_d + h(z)``, that starts as the PCA of
-        all the rows passed to :meth:`fit` (``PCA(n_components).fit(X)``),
-        with the last layers of the MLPs ``g`` and ``h`` at zero: before training,
+        the training rows (never the validation rows), with the last layers
+        of the MLPs ``g`` and ``h`` at zero: before training,
         :meth:`transform` and :meth:`inverse_transform` are PCA's (to float32
         rounding; with ``loss='bce'`` the decoder starts at PCA linearised
         through the sigmoid). Everything trains from there, and with early
         stopping the start counts as epoch 0 of the best-weight restore (a
         trained epoch replaces it only when it validates better by more
         than two standard errors), so
-        the validation loss never ends above the start's: for the plain
+        the validation loss never ends above the start's; when the start is
+        kept, the plain model becomes the PCA of all the rows
+        (``PCA(n_components).fit(X)``). For the plain
         model (and the denoising one, whose validation loss is clean), the
         validation MSE never ends above PCA's (see the user guide, "Never
         worse than PCA"). For codes of one or two units
