@@ -14,6 +14,30 @@ the differences ``pca - PCA`` and ``pca - random``, and the fit times; at the
 end the worst differences and the ratio of total fit times. All three run
 in the same process, on the same splits. Without ``--data-dir`` (or when it
 is missing) only the digits run.
+
+Time to PCA's quality (``--stream``)::
+
+    python benchmarks/reconstruction.py --stream --data-dir ../shared/data/adbench --seeds 0
+
+Data: ADBench's mnist (7,603 x 100, the largest shared set with at least 16
+features; when ``--data-dir`` has it); ``mnist-resampled``, ``--large-rows``
+training rows drawn with replacement from mnist's training rows plus Gaussian
+noise of 0.1 column scales, held out: mnist's own held-out quarter; and
+``manifold``, generated here (a smooth 4-dimensional manifold embedded in 64
+dimensions, plus noise), ``--large-rows`` training rows and a held-out
+quarter. A ``StandardScaler`` is fitted on the training rows (all of them: no
+cap). Per ``k`` in ``--stream-components``:
+``PCA(k)``'s fit time on all training rows (the median of ``--repeats`` fits)
+and its held-out R2; then ``Autoencoder(k, init=init, random_state=seed)`` is
+fed ``partial_fit`` on consecutive ``--chunk``-row chunks of the training rows
+(for at most ``--max-passes`` passes) until its held-out R2 reaches PCA's. The
+cumulative ``partial_fit`` wall time (the R2 evaluations are not timed) over
+PCA's fit time is the ratio printed, for the default (``init='pca'``) and
+``init='random'``, with the chunks needed ("-" when the cap was reached first).
+One torch thread for every model, and one BLAS thread (``threadpoolctl``;
+``--blas-threads 0`` leaves numpy's BLAS as loaded, which on a busy machine
+makes every timing noisy); one untimed warm-up ``PCA`` fit and ``partial_fit``
+call first, so that neither pays for imports or lazy initialisation.
 """
 
 import argparse
@@ -23,12 +47,14 @@ import time
 import warnings
 
 import numpy as np
+import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from skautoencoder import Autoencoder
 
@@ -63,6 +89,104 @@ def split(X, scale, seed, max_train):
     return X_train, X_test
 
 
+def manifold(n_samples, n_features=64, n_latent=4, noise=0.05, seed=0):
+    """Rows of a smooth ``n_latent``-dimensional manifold in ``n_features`` dimensions.
+
+    Latent points uniform in ``[-1, 1]^n_latent``; each feature is the sine of
+    a random projection of them (frequencies up to about 2), mixed by a
+    random rotation, plus Gaussian noise of scale ``noise``.
+    """
+    rng = np.random.RandomState(seed)
+    latent = rng.uniform(-1, 1, (n_samples, n_latent))
+    waves = np.sin(latent @ rng.normal(0, 1.0, (n_latent, n_features)) + rng.uniform(0, np.pi, n_features))
+    rotation, _ = np.linalg.qr(rng.normal(size=(n_features, n_features)))
+    return waves @ rotation + noise * rng.normal(size=(n_samples, n_features))
+
+
+def stream_sets(args, seed):
+    """``(name, X_train, X_test)`` of the sets that ``--stream`` measures, standardised with
+    the training rows' means and scales."""
+    path = os.path.join(args.data_dir or "", "24_mnist.npz")
+    if args.data_dir and os.path.isfile(path):
+        X = np.load(path)["X"].astype(np.float64)
+        yield ("mnist",) + split(X, True, seed, X.shape[0])
+        # a large set drawn from mnist's training rows (plus noise of 0.1 column scales);
+        # held out: mnist's own held-out rows, never resampled
+        X_train, X_test = train_test_split(X, test_size=0.25, random_state=seed)
+        rng = np.random.RandomState(seed)
+        X_train = X_train[rng.randint(0, X_train.shape[0], args.large_rows)]
+        X_train += 0.1 * X_train.std(axis=0) * rng.normal(size=X_train.shape)
+        scaler = StandardScaler().fit(X_train)
+        yield "mnist-resampled", scaler.transform(X_train), scaler.transform(X_test)
+    X = manifold(args.large_rows * 4 // 3, seed=seed)
+    yield ("manifold",) + split(X, True, seed, X.shape[0])
+
+
+def time_to_r2(model, X_train, X_test, target, chunk, max_passes):
+    """Feed ``model.partial_fit`` consecutive ``chunk``-row chunks of ``X_train`` until its
+    held-out R2 reaches ``target``: ``(seconds in partial_fit, chunks or None, last R2)``."""
+    seconds, r2 = 0.0, -np.inf
+    starts = list(range(0, X_train.shape[0], chunk)) * max_passes
+    for n, start in enumerate(starts, 1):
+        rows = X_train[start:start + chunk]
+        begin = time.perf_counter()
+        model.partial_fit(rows)
+        seconds += time.perf_counter() - begin
+        recon = model.inverse_transform(model.transform(X_test))
+        r2 = r2_score(X_test, recon, multioutput="variance_weighted")
+        if r2 >= target:
+            return seconds, n, r2
+    return seconds, None, r2
+
+
+def stream_row(name, X_train, X_test, k, seed, args):
+    """PCA's fit time and held-out R2, and each init's time to reach that R2."""
+    fits = [heldout_r2(PCA(k, random_state=seed), X_train, X_test) for _ in range(args.repeats)]
+    target, pca_s = fits[0][0], float(np.median([s for _, s in fits]))
+    row = {"set": name, "rows": X_train.shape[0], "k": k, "seed": seed, "PCA": target, "PCA_fit_s": pca_s}
+    for init in ("pca", "random"):
+        model = Autoencoder(k, init=init, random_state=seed)
+        seconds, chunks, r2 = time_to_r2(model, X_train, X_test, target, args.chunk, args.max_passes)
+        row.update({f"{init}_s": seconds, f"{init}_chunks": chunks, f"{init}_r2": r2,
+                    f"{init}_ratio": seconds / pca_s if chunks else None})
+    return row
+
+
+def stream_line(row):
+    cells = [f"{row['set']:<15} {row['rows']:>7} {row['k']:>3} {row['PCA_fit_s']:>7.3f} {row['PCA']:>7.4f}"]
+    for init in ("pca", "random"):
+        if row[f"{init}_chunks"] is None:  # not reached: more than the time spent
+            ratio, chunks = f">{row[f'{init}_s'] / row['PCA_fit_s']:.0f}", "-"
+        else:
+            ratio, chunks = f"{row[f'{init}_ratio']:.1f}", row[f"{init}_chunks"]
+        cells.append(f"{row[f'{init}_s']:>7.3f} {ratio:>6} {chunks:>6}")
+    return " ".join(cells)
+
+
+def stream_main(args):
+    """The ``--stream`` section: time to PCA's held-out R2 with ``partial_fit``."""
+    torch.set_num_threads(1)
+    results = []
+    print(f"{'set':<15} {'rows':>7} {'k':>3} {'PCA s':>7} {'PCA R2':>7} "
+          f"{'pca s':>7} {'ratio':>6} {'chunks':>6} {'rnd s':>7} {'ratio':>6} {'chunks':>6}", flush=True)
+    with threadpool_limits(args.blas_threads or None):
+        for seed in args.seeds:
+            for name, X_train, X_test in stream_sets(args, seed):
+                if args.sets and name not in args.sets:
+                    continue
+                PCA(2).fit(X_train[:args.chunk])  # warm-up, untimed
+                Autoencoder(2, random_state=seed).partial_fit(X_train[:args.chunk])
+                for k in args.stream_components:
+                    if k < X_train.shape[1]:
+                        results.append(stream_row(name, X_train, X_test, k, seed, args))
+                        print(stream_line(results[-1]), flush=True)
+    print(f"\nchunks of {args.chunk} rows, at most {args.max_passes} passes; seeds {args.seeds}; "
+          f"1 torch thread, BLAS threads: {args.blas_threads or 'as loaded'}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "stream": results}, f, indent=2)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,8 +197,17 @@ def main():
     parser.add_argument("--max-train", type=int, default=20000)
     parser.add_argument("--sets", nargs="+", help="only these sets (names without .npz)")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--stream", action="store_true", help="time partial_fit to PCA's held-out R2 instead")
+    parser.add_argument("--stream-components", type=int, nargs="+", default=[4, 16, 32])
+    parser.add_argument("--chunk", type=int, default=2048)
+    parser.add_argument("--max-passes", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="PCA fits timed (the median is used)")
+    parser.add_argument("--blas-threads", type=int, default=1, help="0: leave the BLAS threads as they are")
+    parser.add_argument("--large-rows", type=int, default=162000, help="training rows of the large sets")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.stream:
+        return stream_main(args)
 
     results = []
     header = (f"{'set':<14} {'k':>3} {'PCA':>6} {'random':>6} {'pca':>6} {'pca-PCA':>8} {'pca-rnd':>8} "

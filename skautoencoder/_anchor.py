@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse.linalg import LinearOperator, svds
 
+from ._runtime import blas_threads
 from .nn.modules import AnchoredAutoencoderModule, AutoencoderModule, set_affine_start
 
 __all__ = ["keep_the_better_start", "pca_start", "refit_kept_start", "start_at_pca"]
@@ -77,6 +78,15 @@ def pca_start(X, rows, n_components, missing="zero"):
     components = np.zeros((n_components, d))
     components[:n_axes] = axes * np.where(signs == 0, 1.0, signs)[:, None]
     return mean, components, residual
+
+
+def _largest_operation(n, d, n_components):
+    """Multiply-adds of the largest BLAS call of :func:`pca_start` on ``n`` rows of ``d``
+    features: a block's scatter and the eigendecomposition, or a product of the centred
+    operator with ``n_components`` vectors."""
+    if d <= _MAX_COVARIANCE_FEATURES:
+        return max(min(n, _BLOCK) * d * d, d ** 3)
+    return n * d * n_components
 
 
 def _blocks(X, rows):
@@ -207,7 +217,9 @@ def _set_pca(estimator, X, rows):
     """Set the affine path of ``estimator.module_`` to the PCA of the rows ``rows`` of ``X``
     and zero the nonlinear paths' last layers."""
     module = estimator.module_
-    mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
+    n = X.shape[0] if rows is None else len(rows)
+    with blas_threads(_largest_operation(n, X.shape[1], estimator.n_components_)):
+        mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
     if estimator._is_ordered():
         # each prefix's loss relative to PCA's at that width (floored: widths beyond the rank)
         floored = np.maximum(residual[1:], 1e-3 * residual[0] + 1e-12)

@@ -37,7 +37,8 @@ import torch
 
 from .nn.training import threads_pinned
 
-__all__ = ["out_of_memory_hint", "resolve_device", "restore_device", "step_work", "threads_for"]
+__all__ = ["blas_threads", "out_of_memory_hint", "resolve_device", "restore_device", "step_work",
+           "threads_for"]
 
 _OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
 
@@ -210,3 +211,36 @@ def threads_for(work, device="cpu"):
         return 1
     idle = _physical_cores() - round(_busy_cores())
     return max(1, min(wanted, idle))
+
+
+@functools.lru_cache(maxsize=None)
+def _blas():
+    """threadpoolctl's controller of the BLAS libraries loaded (numpy's and scipy's)."""
+    from threadpoolctl import ThreadpoolController  # scikit-learn's dependency
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@contextlib.contextmanager
+def blas_threads(work):
+    """Run the block with numpy's and scipy's BLAS on the threads that :func:`threads_for`
+    gives a CPU operation of ``work`` multiply-adds (inside ``torch_threads(n)``: ``n``).
+
+    Only lowers the BLAS libraries' count, never raises it, and only in the main thread:
+    the count is the whole process's, which a block in another thread would change under
+    the main thread's feet. Measured on the shared 2-core machine while other processes
+    kept it busy: the PCA start of ``init='pca'`` on 2,048 x 100 took 26 ms with
+    OpenBLAS's 2 threads, 4.6 ms with 1, and its spinning threads slowed the training
+    pass that followed it about 3-fold (``benchmarks/reconstruction.py --stream``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = threads_for(work)
+    wanted = torch.get_num_threads() if wanted is None else wanted
+    blas = _blas()
+    if not blas.lib_controllers or wanted >= min(lib.num_threads for lib in blas.lib_controllers):
+        yield
+        return
+    with blas.limit(limits=wanted):
+        yield

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_limits
 
 import skautoencoder._base
-from skautoencoder import Autoencoder, _runtime
+from skautoencoder import Autoencoder, _anchor, _runtime
 from skautoencoder._runtime import WORK_PER_THREAD, step_work, threads_for
 from skautoencoder.nn import build_mlp_autoencoder, torch_threads
 
@@ -168,3 +168,54 @@ def test_no_oversubscription_in_loky_workers():
     assert env == [str(expected)] * n_jobs
     assert limits == [expected] * n_jobs
     assert all(1 <= n <= expected for n in chosen)
+
+
+def _blas_counts():
+    return {lib.num_threads for lib in _runtime._blas().lib_controllers}
+
+
+@pytest.fixture
+def blas(machine):
+    if not _runtime._blas().lib_controllers:
+        pytest.skip("no BLAS library that threadpoolctl controls")
+    with threadpool_limits(limits=4, user_api="blas"):
+        yield machine
+
+
+def test_blas_threads_follow_the_work_and_only_lower(blas):
+    with _runtime.blas_threads(0):
+        assert _blas_counts() == {1}
+    assert _blas_counts() == {4}  # restored
+    with _runtime.blas_threads(3 * WORK_PER_THREAD):
+        assert _blas_counts() == {3}
+    with _runtime.blas_threads(HUGE):  # wants 16: never above the count the BLAS had
+        assert _blas_counts() == {4}
+    with torch_threads(2), _runtime.blas_threads(HUGE):  # the user's exact count
+        assert _blas_counts() == {2}
+    seen = []
+
+    def in_a_worker():
+        with _runtime.blas_threads(0):  # the count is the process's: left alone
+            seen.append(_blas_counts())
+
+    worker = threading.Thread(target=in_a_worker)
+    worker.start()
+    worker.join()
+    assert seen == [{4}]
+
+
+def test_the_pca_start_runs_on_the_policys_blas_threads(blas):
+    """On 300 x 10 rows the PCA start is a small BLAS call: one thread, then restored."""
+    seen = []
+    original = _anchor.pca_start
+
+    def record(*args):
+        seen.append(_blas_counts())
+        return original(*args)
+
+    blas.setattr(_anchor, "pca_start", record)
+    X = np.random.RandomState(0).rand(300, 10)
+    Autoencoder(3, hidden_layer_sizes=(8,), device="cpu", random_state=0).partial_fit(X)
+    Autoencoder(3, hidden_layer_sizes=(8,), max_iter=1, device="cpu", random_state=0).fit(X)
+    assert seen == [{1}, {1}]
+    assert _blas_counts() == {4}
