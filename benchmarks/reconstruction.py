@@ -32,8 +32,10 @@ and its held-out R2; then ``Autoencoder(k, init=init, random_state=seed)`` is
 fed ``partial_fit`` on consecutive ``--chunk``-row chunks of the training rows
 (for at most ``--max-passes`` passes) until its held-out R2 reaches PCA's. The
 cumulative ``partial_fit`` wall time (the R2 evaluations are not timed) over
-PCA's fit time is the ratio printed, for the default (``init='pca'``) and
-``init='random'``, with the chunks needed ("-" when the cap was reached first).
+PCA's fit time is the ratio printed, for the default (``init='pca'``),
+``init='random'`` and, as the streaming baseline, ``IncrementalPCA(k)`` fed the
+same chunks, with the chunks needed ("-" when the cap was reached first; the
+ratio is then ">" the time spent).
 One torch thread for every model, and one BLAS thread (``threadpoolctl``;
 ``--blas-threads 0`` leaves numpy's BLAS as loaded, which on a busy machine
 makes every timing noisy); one untimed warm-up ``PCA`` fit and ``partial_fit``
@@ -49,7 +51,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
@@ -144,17 +146,19 @@ def stream_row(name, X_train, X_test, k, seed, args):
     fits = [heldout_r2(PCA(k, random_state=seed), X_train, X_test) for _ in range(args.repeats)]
     target, pca_s = fits[0][0], float(np.median([s for _, s in fits]))
     row = {"set": name, "rows": X_train.shape[0], "k": k, "seed": seed, "PCA": target, "PCA_fit_s": pca_s}
-    for init in ("pca", "random"):
-        model = Autoencoder(k, init=init, random_state=seed)
+    models = {"pca": Autoencoder(k, init="pca", random_state=seed),
+              "random": Autoencoder(k, init="random", random_state=seed),
+              "ipca": IncrementalPCA(k)}
+    for key, model in models.items():
         seconds, chunks, r2 = time_to_r2(model, X_train, X_test, target, args.chunk, args.max_passes)
-        row.update({f"{init}_s": seconds, f"{init}_chunks": chunks, f"{init}_r2": r2,
-                    f"{init}_ratio": seconds / pca_s if chunks else None})
+        row.update({f"{key}_s": seconds, f"{key}_chunks": chunks, f"{key}_r2": r2,
+                    f"{key}_ratio": seconds / pca_s if chunks else None})
     return row
 
 
 def stream_line(row):
     cells = [f"{row['set']:<15} {row['rows']:>7} {row['k']:>3} {row['PCA_fit_s']:>7.3f} {row['PCA']:>7.4f}"]
-    for init in ("pca", "random"):
+    for init in ("pca", "random", "ipca"):
         if row[f"{init}_chunks"] is None:  # not reached: more than the time spent
             ratio, chunks = f">{row[f'{init}_s'] / row['PCA_fit_s']:.0f}", "-"
         else:
@@ -168,7 +172,7 @@ def stream_main(args):
     torch.set_num_threads(1)
     results = []
     print(f"{'set':<15} {'rows':>7} {'k':>3} {'PCA s':>7} {'PCA R2':>7} "
-          f"{'pca s':>7} {'ratio':>6} {'chunks':>6} {'rnd s':>7} {'ratio':>6} {'chunks':>6}", flush=True)
+          + " ".join(f"{m + ' s':>7} {'ratio':>6} {'chunks':>6}" for m in ("pca", "rnd", "ipca")), flush=True)
     with threadpool_limits(args.blas_threads or None):
         for seed in args.seeds:
             for name, X_train, X_test in stream_sets(args, seed):
