@@ -6,8 +6,9 @@ device the user asks for (``fit``, ``load(device=...)``), strict, and
 :func:`restore_device` for a device recorded in a fitted model (unpickling,
 ``load``), which falls back with a warning when it is not available here.
 
-:func:`threads_for` decides the torch threads of each training or inference call.
-Its rule (documented for users in doc/user_guide/scaling.rst, "Threads"):
+:func:`threads_for` decides the torch threads of each training or inference call, and
+:func:`blas_threads` applies it to numpy's BLAS where the estimators call it (the PCA start).
+The rule (documented for users in doc/user_guide/scaling.rst, "Threads"):
 
 - inside ``skautoencoder.nn.torch_threads(n)``: exactly ``n`` threads;
 - otherwise one thread on a GPU, in a thread other than the main thread (joblib's
@@ -230,8 +231,9 @@ def blas_threads(work):
     the count is the whole process's, which a block in another thread would change under
     the main thread's feet. Measured on the shared 2-core machine while other processes
     kept it busy: the PCA start of ``init='pca'`` on 2,048 x 100 took 26 ms with
-    OpenBLAS's 2 threads, 4.6 ms with 1, and its spinning threads slowed the training
-    pass that followed it about 3-fold (``benchmarks/reconstruction.py --stream``).
+    OpenBLAS's 2 threads and 4.6 ms with 1 (means of 30), and OpenBLAS's spinning
+    threads slowed the training pass after it from 17 to 58 ms; the first ``partial_fit``
+    call on such a chunk took 238 ms without this limit, 39 ms with it (medians of 8).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
