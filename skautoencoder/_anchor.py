@@ -184,14 +184,17 @@ def start_at_pca(estimator, X, rows, validated=False):
         train from them and keep the better (``validated``: a validation loss
         decides; a code of at most :data:`TWO_STARTS_MAX_COMPONENTS` units;
         not ordered); else None.
+    explained : ndarray of shape (n_components_ + 1,)
+        PCA's cumulative explained-variance ratio on the rows ``rows`` with
+        ``k = 0..n_components_`` components (what ``PCA(n_components=f)``
+        chooses its width by).
     """
     module = estimator.module_
     random_start = None
     if (validated and estimator.n_components_ <= TWO_STARTS_MAX_COMPONENTS and not estimator._is_ordered()
             and type(module) is AnchoredAutoencoderModule):
         random_start = {name: t.detach().clone() for name, t in module.state_dict().items()}
-    _set_pca(estimator, X, rows)
-    return random_start
+    return random_start, _set_pca(estimator, X, rows)
 
 
 def refit_kept_start(estimator, X):
@@ -199,28 +202,31 @@ def refit_kept_start(estimator, X):
     enough), make the model the PCA of *all* the rows of ``X``, the ``PCA.fit(X)`` a user
     would fit, as scikit-learn refits a chosen model on all its data; returns whether it did.
 
-    Only where that is no worse on the validation rows, whatever the data: the plain
-    MSE of a code that is not ordered (PCA of all the rows minimises the error summed over
-    all of them, PCA of the training rows the training rows' share, so the validation
-    rows' share can only fall). The start is recognised by the nonlinear paths' zeroed
-    last layers, which any training step moves.
+    Only where that is no worse on the validation rows, whatever the data: a
+    validation objective that is the (clean) MSE of the dense anchored network, of every
+    truncation width when ordered (with the same weights), plus at most a contraction
+    penalty, which is the same for any orthonormal axes. PCA of all the rows minimises
+    the error summed over all of them, at every width, PCA of the training rows the
+    training rows' share, so the validation rows' share can only fall. The start is
+    recognised by the nonlinear paths' zeroed last layers, which any training step moves.
     """
     module = estimator.module_
-    if not (estimator._loss_is_plain_mse() and type(module) is AnchoredAutoencoderModule
+    if not (estimator.loss == "mse" and estimator.missing != "mask" and type(module) is AnchoredAutoencoderModule
             and all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())):
         return False
-    _set_pca(estimator, X, None)
+    _set_pca(estimator, X, None, weigh=False)
     return True
 
 
-def _set_pca(estimator, X, rows):
+def _set_pca(estimator, X, rows, weigh=True):
     """Set the affine path of ``estimator.module_`` to the PCA of the rows ``rows`` of ``X``
-    and zero the nonlinear paths' last layers."""
+    and zero the nonlinear paths' last layers; ``weigh``: an ordered code's width weights
+    too. Returns PCA's cumulative explained-variance ratio by width (see :func:`start_at_pca`)."""
     module = estimator.module_
     n = X.shape[0] if rows is None else len(rows)
     with blas_threads(_largest_operation(n, X.shape[1], estimator.n_components_)):
         mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
-    if estimator._is_ordered():
+    if weigh and estimator._is_ordered():
         # each prefix's loss relative to PCA's at that width (floored: widths beyond the rank)
         floored = np.maximum(residual[1:], 1e-3 * residual[0] + 1e-12)
         estimator._prefix_weights = floored ** -PREFIX_WEIGHT_POWER
@@ -236,6 +242,7 @@ def _set_pca(estimator, X, rows):
 
     set_affine_start(module, tensor(mean), tensor(components), tensor(decoder_mean),
                      tensor(decoder_components))
+    return 1.0 - residual / residual[0] if residual[0] > 0 else np.zeros_like(residual)
 
 
 def keep_the_better_start(estimator, random_start, status, train):

@@ -520,11 +520,11 @@ class BaseAutoencoder(
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         train_rows, heldout = self._split(X.shape[0], generator)
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
-        random_start = pca_r2 = None
+        random_start = pca_r2 = explained = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
         if self._starts_at_pca() and not continuing:  # PCA of the training rows only
-            random_start = start_at_pca(self, X, None if train_rows is None else train_rows.cpu().numpy(),
-                                        monitored is not None)
+            random_start, explained = start_at_pca(
+                self, X, None if train_rows is None else train_rows.cpu().numpy(), monitored is not None)
             if self._r2_target() is not None:  # PCA's R² by width, on the rows that choose the width
                 pca_r2 = self._r2_by_width(X, measured)
         data, get_batch = self._training_data(X)
@@ -550,7 +550,7 @@ class BaseAutoencoder(
         if self._is_ordered():
             r2 = self._r2_by_width(X, measured)
             if self._r2_target() is not None:
-                target = _ordered.pca_matched_target(pca_r2, self._r2_target())
+                target = _ordered.pca_matched_target(pca_r2, explained, self._r2_target())
                 self._cut(_ordered.choose_width(r2, target, type(self).__name__))
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)

@@ -20,8 +20,13 @@ _SHARED_DOCS = {
         smallest number of units whose reconstruction R² on held-out rows
         (a ``validation_fraction`` split, made for this even without early
         stopping; all rows when it would hold fewer than 20) reaches that
-        fraction; the result is ``n_components_``. When no size reaches it,
-        a warning says so and every unit is kept.
+        fraction; the result is ``n_components_``. Started at PCA
+        (``init``), it reaches instead what ``PCA(n_components=fraction)``
+        reaches on those rows (PCA keeps the fewest components that explain
+        the fraction of its training rows' variance, which on held-out rows
+        can be less than the fraction), so it keeps no more units than that
+        PCA. When no size reaches it, a warning says so and every unit is
+        kept.
 
     hidden_layer_sizes : int or tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers, from the input towards the

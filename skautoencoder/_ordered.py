@@ -125,16 +125,20 @@ def choose_width(r2, fraction, owner):
     return width
 
 
-def pca_matched_target(pca_r2, fraction):
-    """The R² a fractional ``n_components`` asks of an ordered code that started at PCA:
-    ``fraction``, or, when higher, what PCA reaches with the fewest components that reach
-    ``fraction``, both measured on the same rows (``pca_r2[k]``, ``k = 0..width``; None:
-    no PCA start, ``fraction``). The code then keeps no more units than PCA and
-    reconstructs those rows at least as well as that PCA does."""
+def pca_matched_target(pca_r2, explained, fraction):
+    """The R² a fractional ``n_components`` asks of an ordered code that started at PCA.
+
+    What ``PCA(n_components=fraction)`` reaches on the rows that choose the width:
+    ``pca_r2[k]`` (the start's R² there, ``k = 0..width``) at the ``k`` PCA itself
+    keeps, the fewest components whose explained-variance ratio on its training rows
+    (``explained[k]``) exceeds ``fraction``. The code then keeps no more units than
+    that PCA and reconstructs those rows at least as well. ``fraction`` itself without
+    a PCA start (``pca_r2`` None) or when PCA would need more units than the code has.
+    """
     if pca_r2 is None:
         return fraction
-    reached = np.flatnonzero(pca_r2[1:] >= fraction)
-    return max(fraction, float(pca_r2[reached[0] + 1])) if reached.size else fraction
+    width = np.searchsorted(explained[1:], fraction, side="right") + 1  # as PCA chooses
+    return float(pca_r2[width]) if width < len(pca_r2) else fraction
 
 
 @torch.no_grad()

@@ -58,11 +58,11 @@ def start(monkeypatch):
     monkeypatch.setattr(base_module.BaseAutoencoder, "_split", split_spy)
 
     def spy(estimator, X, rows, validated=False):
-        random_start = _anchor.start_at_pca(estimator, X, rows, validated)
+        random_start, explained = _anchor.start_at_pca(estimator, X, rows, validated)
         seen["rows"] = np.arange(X.shape[0]) if rows is None else rows
         seen["module"] = copy.deepcopy(estimator.module_)
         seen["two_starts"] = random_start is not None
-        return random_start
+        return random_start, explained
 
     monkeypatch.setattr(base_module, "start_at_pca", spy)
     return seen
@@ -204,10 +204,11 @@ def test_convolutional_with_init_pca_starts_at_pca(start):
 
 def test_ordered_start_is_on_pca_curve(start):
     X = curved(400)
-    # every epoch worse than the start (steps far too large): the start is kept
+    # every epoch worse than the start (steps far too large): the start is kept, and refitted
+    # on all the rows
     est = Autoencoder(4, ordered=True, max_iter=1, learning_rate_init=1.0, **SMALL).fit(X)
     validation = start["validation"]
-    pca = PCA(4, svd_solver="full").fit(X[start["rows"]])
+    pca = PCA(4, svd_solver="full").fit(X)
     codes = pca.transform(X[validation])
     sst = ((X[validation] - X.mean(axis=0)) ** 2).sum()
     expected = []

@@ -20,6 +20,8 @@ from skautoencoder import (
     load,
     masked_reconstruction_score,
 )
+from skautoencoder import _ordered
+from skautoencoder._anchor import pca_start
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -48,6 +50,26 @@ def test_fraction_finds_the_dimension_of_a_manifold(k, fraction):
     assert ae.explained_variance_ratio_.shape == (ae.n_components_,)
     assert ae.explained_variance_ratio_.sum() >= fraction
     assert ae.explained_variance_ratio_[:-1].sum() < fraction  # the smallest such size
+
+
+def test_fraction_keeps_no_more_units_than_pca():
+    # noisy rows: PCA(0.8) keeps 15 components, whose held-out R² is below 0.8; asked for 0.8
+    # itself, the ordered code kept 16 units, asked for what that PCA reaches, 12
+    X = manifold(3, n_samples=300, noise=0.5)
+    ae = Autoencoder(0.8, random_state=0).fit(X)
+    assert ae.n_components_ <= PCA(0.8).fit(X).n_components_
+
+
+def test_pca_matched_target_chooses_the_width_as_pca_does():
+    X = manifold(3, n_samples=300, noise=0.3)
+    _, _, residual = pca_start(X, None, 30)
+    explained = 1 - residual / residual[0]
+    pca_r2 = np.linspace(0, 1, 31)  # any R² by width: the target is its value at PCA's width
+    for fraction in (0.5, 0.8, 0.9, 0.95):
+        width = PCA(fraction, svd_solver="full").fit(X).n_components_
+        assert _ordered.pca_matched_target(pca_r2, explained, fraction) == pca_r2[width]
+    assert _ordered.pca_matched_target(None, explained, 0.8) == 0.8
+    assert _ordered.pca_matched_target(pca_r2, explained, 0.999999) == 0.999999  # beyond the code
 
 
 def test_truncated_ordered_codes_against_separate_fits():
