@@ -520,13 +520,13 @@ class BaseAutoencoder(
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         train_rows, heldout = self._split(X.shape[0], generator)
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
-        random_start = pca_r2 = explained = None
+        random_start = pca_errors = explained = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
         if self._starts_at_pca() and not continuing:  # PCA of the training rows only
             random_start, explained = start_at_pca(
                 self, X, None if train_rows is None else train_rows.cpu().numpy(), monitored is not None)
-            if self._r2_target() is not None:  # PCA's R² by width, on the rows that choose the width
-                pca_r2 = self._r2_by_width(X, measured)
+            if self._r2_target() is not None:  # PCA's errors by width, on the rows that choose the width
+                pca_errors = self._errors_by_width(X, measured)
         data, get_batch = self._training_data(X)
 
         def train(generator, include_start):
@@ -548,10 +548,11 @@ class BaseAutoencoder(
         if self._starts_at_pca() and not continuing:
             refit_kept_start(self, X)
         if self._is_ordered():
-            r2 = self._r2_by_width(X, measured)
+            errors = self._errors_by_width(X, measured)
+            r2 = self._r2_by_width(X, measured, errors)
             if self._r2_target() is not None:
-                target = _ordered.pca_matched_target(pca_r2, explained, self._r2_target())
-                self._cut(_ordered.choose_width(r2, target, type(self).__name__))
+                width = _ordered.width_against_pca(errors, pca_errors, explained, self._r2_target())
+                self._cut(width or _ordered.choose_width(r2, self._r2_target(), type(self).__name__))
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
@@ -735,18 +736,23 @@ class BaseAutoencoder(
                 ConvergenceWarning,
             )
 
-    def _r2_by_width(self, X, rows):
-        """Reconstruction R² of the rows ``rows`` of ``X`` from the first ``k`` code units,
-        ``k = 0..n_components_`` (:func:`_ordered.r2_by_width`)."""
+    def _errors_by_width(self, X, rows):
+        """Per row of ``X[rows]``, the summed squared reconstruction error from the first
+        ``k`` code units, ``k = 1..n_components_``: shape ``(len(rows), n_components_)``."""
         def squared_errors(module, batch):
             observed, mask = self._observed(batch)
             inputs = self._module_input(module, batch, observed)
             batch = observed
             return _ordered.squared_errors_by_width(module, batch, mask, inputs)
 
-        measured = X[rows]
-        sse = self._map_batches(measured, squared_errors).sum(axis=0, dtype=np.float64)
-        return _ordered.r2_by_width(sse, measured, X, self.missing)
+        return self._map_batches(X[rows], squared_errors).astype(np.float64)
+
+    def _r2_by_width(self, X, rows, errors=None):
+        """Reconstruction R² of the rows ``rows`` of ``X`` from the first ``k`` code units,
+        ``k = 0..n_components_`` (:func:`_ordered.r2_by_width`); ``errors``: their
+        :meth:`_errors_by_width`, when already measured."""
+        errors = self._errors_by_width(X, rows) if errors is None else errors
+        return _ordered.r2_by_width(errors.sum(axis=0), X[rows], X, self.missing)
 
     def _cut(self, width):
         """Keep the first ``width`` units of the code (:func:`_ordered.cut`). The ratings

@@ -21,12 +21,12 @@ _SHARED_DOCS = {
         (a ``validation_fraction`` split, made for this even without early
         stopping; all rows when it would hold fewer than 20) reaches that
         fraction; the result is ``n_components_``. Started at PCA
-        (``init``), it reaches instead what ``PCA(n_components=fraction)``
-        reaches on those rows (PCA keeps the fewest components that explain
-        the fraction of its training rows' variance, which on held-out rows
-        can be less than the fraction), so it keeps no more units than that
-        PCA. When no size reaches it, a warning says so and every unit is
-        kept.
+        (``init``), it keeps instead as many units as
+        ``PCA(n_components=fraction)`` keeps (the fewest components that
+        explain that fraction of the training rows' variance), or fewer when
+        fewer reconstruct those held-out rows better than that PCA by more
+        than two standard errors: never more units than PCA. When no size
+        reaches it, a warning says so and every unit is kept.
 
     hidden_layer_sizes : int or tuple of int, default=(128, 64)
         Widths of the encoder's hidden layers, from the input towards the

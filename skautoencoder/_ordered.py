@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import torch
 
 __all__ = ["R2_MAX_ROWS", "choose_width", "column_moments", "cut", "measured_rows", "nested_dropout",
-           "pca_matched_target", "r2_by_width", "squared_errors_by_width"]
+           "r2_by_width", "squared_errors_by_width", "width_against_pca"]
 
 #: Most rows that measure R² by width (a seeded random subset of the held-out rows).
 R2_MAX_ROWS = 10000
@@ -125,20 +125,38 @@ def choose_width(r2, fraction, owner):
     return width
 
 
-def pca_matched_target(pca_r2, explained, fraction):
-    """The R² a fractional ``n_components`` asks of an ordered code that started at PCA.
+#: A width narrower than PCA's is kept only when it beats PCA by more than this many
+#: standard errors on the measured rows (as ``Trainer.fit``'s start margin; not tuned).
+PCA_MARGIN = 2.0
 
-    What ``PCA(n_components=fraction)`` reaches on the rows that choose the width:
-    ``pca_r2[k]`` (the start's R² there, ``k = 0..width``) at the ``k`` PCA itself
-    keeps, the fewest components whose explained-variance ratio on its training rows
-    (``explained[k]``) exceeds ``fraction``. The code then keeps no more units than
-    that PCA and reconstructs those rows at least as well. ``fraction`` itself without
-    a PCA start (``pca_r2`` None) or when PCA would need more units than the code has.
+
+def width_against_pca(errors, pca_errors, explained, fraction):
+    """The width a fractional ``n_components`` keeps when the code started at PCA.
+
+    ``PCA(n_components=fraction)`` keeps the fewest components ``k`` whose
+    explained-variance ratio on its training rows (``explained[k]``, ``k =
+    0..width``) exceeds ``fraction``. The code keeps ``k`` units, or fewer: the
+    fewest ``w`` whose per-row squared errors (``errors[:, w - 1]``) are below
+    PCA's with ``k`` components (``pca_errors[:, k - 1]``, the start's, on the
+    same rows) by more than :data:`PCA_MARGIN` standard errors of the mean
+    difference. So it never keeps more units than that PCA, and fewer only on
+    clear evidence: the measured rows are few, and those of heavy-tailed data
+    vary. None without a PCA start (``pca_errors`` None) or when PCA would need
+    more units than the code has: then the width reaching ``fraction`` of R².
     """
-    if pca_r2 is None:
-        return fraction
-    width = np.searchsorted(explained[1:], fraction, side="right") + 1  # as PCA chooses
-    return float(pca_r2[width]) if width < len(pca_r2) else fraction
+    if pca_errors is None:
+        return None
+    k = int(np.searchsorted(explained[1:], fraction, side="right")) + 1  # as PCA chooses
+    if k > errors.shape[1]:
+        return None
+    n = errors.shape[0]
+    gains = pca_errors[:, k - 1:k] - errors[:, :k - 1]  # (rows, w = 1..k-1)
+    if n > 1 and k > 1:
+        lead = gains.mean(axis=0) - PCA_MARGIN * gains.std(axis=0, ddof=1) / np.sqrt(n)
+        beaten = np.flatnonzero(lead > 0)
+        if beaten.size:
+            return int(beaten[0]) + 1
+    return k
 
 
 @torch.no_grad()

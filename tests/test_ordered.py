@@ -44,32 +44,42 @@ def truncated_r2(model, X, k):
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_fraction_finds_the_dimension_of_a_manifold(k, fraction):
     X = manifold(k, seed=k)
-    ae = Autoencoder(fraction, random_state=0).fit(X)  # PCA keeps up to 3k units here
+    ae = Autoencoder(fraction, random_state=0).fit(X)
     assert abs(ae.n_components_ - k) <= 1
+    assert ae.n_components_ <= PCA(fraction).fit(X).n_components_  # up to 3k here
     assert ae.transform(X).shape == (X.shape[0], ae.n_components_)
     assert ae.explained_variance_ratio_.shape == (ae.n_components_,)
     assert ae.explained_variance_ratio_.sum() >= fraction
-    assert ae.explained_variance_ratio_[:-1].sum() < fraction  # the smallest such size
 
 
 def test_fraction_keeps_no_more_units_than_pca():
-    # noisy rows: PCA(0.8) keeps 15 components, whose held-out R² is below 0.8; asked for 0.8
-    # itself, the ordered code kept 16 units, asked for what that PCA reaches, 12
+    # noisy rows: PCA(0.8) keeps 15 components, whose held-out R² is below 0.8; asked for an
+    # R² of 0.8 itself, the ordered code kept 16 units
     X = manifold(3, n_samples=300, noise=0.5)
     ae = Autoencoder(0.8, random_state=0).fit(X)
     assert ae.n_components_ <= PCA(0.8).fit(X).n_components_
 
 
-def test_pca_matched_target_chooses_the_width_as_pca_does():
+def test_width_against_pca_is_pcas_unless_fewer_units_clearly_beat_it():
     X = manifold(3, n_samples=300, noise=0.3)
     _, _, residual = pca_start(X, None, 30)
     explained = 1 - residual / residual[0]
-    pca_r2 = np.linspace(0, 1, 31)  # any R² by width: the target is its value at PCA's width
+    rng = np.random.RandomState(0)
+    pca_errors = np.sort(rng.exponential(1.0, (200, 30)), axis=1)[:, ::-1].copy()  # falls with the width
     for fraction in (0.5, 0.8, 0.9, 0.95):
-        width = PCA(fraction, svd_solver="full").fit(X).n_components_
-        assert _ordered.pca_matched_target(pca_r2, explained, fraction) == pca_r2[width]
-    assert _ordered.pca_matched_target(None, explained, 0.8) == 0.8
-    assert _ordered.pca_matched_target(pca_r2, explained, 0.999999) == 0.999999  # beyond the code
+        k = PCA(fraction, svd_solver="full").fit(X).n_components_
+        # no better than PCA: PCA's width
+        assert _ordered.width_against_pca(pca_errors, pca_errors, explained, fraction) == k
+        # two units clearly better than PCA's k on every row: two
+        errors = pca_errors.copy()
+        errors[:, 1:] = 0.5 * pca_errors[:, k - 1:k]
+        assert _ordered.width_against_pca(errors, pca_errors, explained, fraction) == 2
+        # better on average, by far less than the rows' spread: PCA's width
+        noisy = pca_errors.copy()
+        noisy[:, 1:] = pca_errors[:, k - 1:k] + rng.choice([-5.0, 5.0], (200, 1)) - 0.05
+        assert _ordered.width_against_pca(noisy, pca_errors, explained, fraction) == k
+    assert _ordered.width_against_pca(pca_errors, None, explained, 0.8) is None  # no PCA start
+    assert _ordered.width_against_pca(pca_errors, pca_errors, explained, 0.999999) is None  # too wide
 
 
 def test_truncated_ordered_codes_against_separate_fits():
