@@ -787,9 +787,10 @@ class BaseAutoencoder(
 
     def _pca_init(self, n_features):
         """Whether ``init`` starts at PCA: ``'pca'``, or ``'auto'`` when the code is narrower
-        than the input (an integer ``n_components >= n_features`` makes that PCA the identity)."""
+        than the input or ordered (every prefix of an ordered code is narrower; otherwise
+        ``n_components >= n_features`` makes that PCA the identity)."""
         if self.init == "auto":
-            return self._r2_target() is not None or self.n_components_ < n_features
+            return self._is_ordered() or self.n_components_ < n_features
         return self.init == "pca"
 
     def _starts_at_pca(self):

@@ -162,8 +162,9 @@ _SHARED_DOCS = {
         :class:`SparseAutoencoder`, and ``'random'`` for the other variants,
         whose docstrings say why).
         ``'auto'``: ``'pca'`` when the code is narrower than the input
-        (``n_components < n_features``, or a fractional ``n_components``),
-        else ``'random'``: with as many code units as features, PCA is the
+        (``n_components < n_features``) or ordered (``ordered=True`` or a
+        fractional ``n_components``: each prefix is a narrower code), else
+        ``'random'``: with as many code units as features, PCA is the
         identity map and a network that starts there has nothing to learn
         (as :class:`~sklearn.decomposition.NMF`'s default ``init`` falls back
         to a random start when ``n_components`` exceeds the data's size).

@@ -253,11 +253,13 @@ def test_pca_start_of_sparse_and_masked_input(svd, monkeypatch):
 
 def test_auto_starts_at_pca_only_below_the_number_of_features():
     X = curved(100, 4)
-    for n_components, anchored in [(3, True), (4, False), (6, False), (0.9, True)]:
-        est = Autoencoder(n_components, max_iter=2, **SMALL).fit(X)
+    for n_components, ordered, anchored in [(3, False, True), (4, False, False), (6, False, False),
+                                            (0.9, False, True), (4, True, True)]:
+        est = Autoencoder(n_components, ordered=ordered, max_iter=2, **SMALL).fit(X)
         assert isinstance(est.module_, AnchoredAutoencoderModule) == anchored, n_components
         # the same network as the explicit init's
-        explicit = Autoencoder(n_components, max_iter=2, init="pca" if anchored else "random", **SMALL).fit(X)
+        explicit = Autoencoder(n_components, ordered=ordered, max_iter=2, init="pca" if anchored else "random",
+                               **SMALL).fit(X)
         np.testing.assert_array_equal(est.transform(X), explicit.transform(X))
 
 
