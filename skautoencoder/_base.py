@@ -545,8 +545,6 @@ class BaseAutoencoder(
                 return train(replay, False)
 
             status = keep_the_better_start(self, random_start, status, train_random)
-        if self._starts_at_pca() and not continuing:
-            refit_kept_start(self, X)
         if self._is_ordered():
             errors = self._errors_by_width(X, measured)
             r2 = self._r2_by_width(X, measured, errors)
@@ -556,6 +554,8 @@ class BaseAutoencoder(
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
+        if self._starts_at_pca() and not continuing and refit_kept_start(self, X):  # after what the
+            self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # held-out rows measured
         self._warn_end(status)
         return self
 

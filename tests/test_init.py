@@ -208,7 +208,10 @@ def test_ordered_start_is_on_pca_curve(start):
     # on all the rows
     est = Autoencoder(4, ordered=True, max_iter=1, learning_rate_init=1.0, **SMALL).fit(X)
     validation = start["validation"]
-    pca = PCA(4, svd_solver="full").fit(X)
+    np.testing.assert_allclose(est.transform(X), PCA(4, svd_solver="full").fit(X).transform(X), atol=1e-5)
+    # explained_variance_ratio_ is measured on the validation rows before the refit, by the
+    # start (PCA of the training rows), which never saw them
+    pca = PCA(4, svd_solver="full").fit(X[start["rows"]])
     codes = pca.transform(X[validation])
     sst = ((X[validation] - X.mean(axis=0)) ** 2).sum()
     expected = []
@@ -216,6 +219,23 @@ def test_ordered_start_is_on_pca_curve(start):
         truncated = np.where(np.arange(4) < k, codes, 0.0)
         expected.append(1 - ((pca.inverse_transform(truncated) - X[validation]) ** 2).sum() / sst)
     np.testing.assert_allclose(np.cumsum(est.explained_variance_ratio_), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_components", [3, 0.9])
+def test_refit_of_a_kept_start_comes_after_the_held_out_measures(n_components, monkeypatch):
+    # the refit (PCA of all the rows) sees the validation rows: offset_, explained_variance_ratio_
+    # and the width of a fraction are what the model that did not see them measured there
+    X = curved(400)
+    params = dict(max_iter=1, learning_rate_init=1.0, contamination=0.1, **SMALL)
+    refitted = Autoencoder(n_components, **params).fit(X)
+    monkeypatch.setattr(base_module, "refit_kept_start", lambda estimator, X: False)
+    kept = Autoencoder(n_components, **params).fit(X)
+    assert refitted.n_components_ == kept.n_components_
+    assert refitted.offset_ == kept.offset_
+    if n_components == 0.9:
+        np.testing.assert_array_equal(refitted.explained_variance_ratio_, kept.explained_variance_ratio_)
+    pca = PCA(refitted.n_components_, svd_solver="full").fit(X)
+    np.testing.assert_allclose(np.abs(refitted.transform(X)), np.abs(pca.transform(X)), atol=1e-5)
 
 
 def test_partial_fit_starts_at_pca_of_the_first_chunk(start):

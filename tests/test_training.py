@@ -86,6 +86,21 @@ def test_include_start_keeps_the_start_unless_an_epoch_beats_it_clearly(spread, 
         assert value == pytest.approx(0.6, abs=0.1) and best_loss == min(history.validation_loss_curve)
 
 
+def test_include_start_does_not_depend_on_the_order_of_the_validation_rows():
+    # the same validation values, in two sorted blocks or shuffled: the same decision
+    # (contiguous groups of sorted rows were strata: the start was kept for the blocks only)
+    blocks = torch.cat([torch.full((160, 1), 2.1), torch.full((160, 1), -0.9)])
+    values = []
+    for val in (blocks, blocks[torch.randperm(320, generator=torch.Generator().manual_seed(1))]):
+        X = torch.cat([torch.ones(200, 1), val])
+        trainer = Trainer(_Constant(), lambda module, batch, g: ((module(batch) - batch) ** 2).mean(),
+                          learning_rate=0.05, batch_size=32, generator=torch.Generator().manual_seed(0))
+        trainer.fit(X, History(), torch.arange(200), torch.arange(200, 520), max_epochs=40, tol=0.0,
+                    n_iter_no_change=40, include_start=True)
+        values.append(float(trainer.module.value.detach()))
+    assert values[0] == pytest.approx(values[1]) and values[0] > 0.3  # trained: it beats 0 clearly
+
+
 def test_without_validation_the_training_loss_is_monitored():
     trainer, X = make()
     history = History()

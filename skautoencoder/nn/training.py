@@ -318,8 +318,13 @@ class Trainer:
         """Whether the weights ``candidate`` have a lower loss than ``reference`` on the rows
         ``rows`` by more than :data:`START_MARGIN` standard errors: the rows are cut into
         :data:`START_GROUPS` groups (at most one per row) and the standard error is that of
-        the mean of the groups' paired loss differences. Leaves ``candidate`` loaded."""
-        groups = torch.tensor_split(rows, min(START_GROUPS, rows.shape[0]))
+        the mean of the groups' paired loss differences. Leaves ``candidate`` loaded.
+
+        The groups are drawn at random (a fixed seed), not cut from ``rows`` in their order:
+        held-out rows come sorted, and contiguous groups of data sorted by class or time
+        would be strata whose differences inflate the standard error."""
+        order = torch.randperm(rows.shape[0], generator=torch.Generator().manual_seed(0)).to(rows.device)
+        groups = torch.tensor_split(rows[order], min(START_GROUPS, rows.shape[0]))
         losses = []
         for state in (reference, candidate):
             self._restore(state)
