@@ -48,7 +48,8 @@ ESTIMATORS = [
     AutoencoderImputer(Autoencoder(**SMALL)),
     AutoencoderOutlierDetector(**SMALL),
     AutoencoderOutlierDetector(**SMALL, trim_fraction="tukey", scale_errors=True),
-    # the defaults above start at PCA (init='pca'; Sparse and Convolutional: 'random')
+    # the defaults above start at PCA where the code is narrower than the input (init='auto';
+    # Sparse: 'auto', the PCA start of its top-k codes; Convolutional, Denoising, VAE: 'random')
     Autoencoder(**SMALL, init="random"),
     VariationalAutoencoder(**SMALL, init="random"),
     ConvolutionalAutoencoder(**SMALL, channels=(4,), init="pca"),
