@@ -209,10 +209,13 @@ def refit_kept_start(estimator, X):
     the error summed over all of them, at every width, PCA of the training rows the
     training rows' share, so the validation rows' share can only fall. The start is
     recognised by the nonlinear paths' zeroed last layers, which any training step moves.
+    Not when the start has fewer axes than units (fewer training rows than units): the
+    contraction penalty of all the rows' axes would then be larger.
     """
     module = estimator.module_
     if not (estimator.loss == "mse" and estimator.missing != "mask" and type(module) is AnchoredAutoencoderModule
-            and all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())):
+            and all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())
+            and bool(module.affine.encoder_weight.detach().abs().sum(dim=0).all())):
         return False
     _set_pca(estimator, X, None, weigh=False)
     return True

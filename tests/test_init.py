@@ -353,3 +353,13 @@ def test_small_codes_keep_the_better_of_two_starts(start, monkeypatch):
     assert not start["two_starts"]
     Autoencoder(2, max_iter=2, ordered=True, **SMALL).fit(X)
     assert not start["two_starts"]
+
+
+def test_a_kept_start_with_fewer_axes_than_units_is_not_refitted():
+    # 9 training rows give 9 axes for 10 units: PCA of all 10 rows would have 10, and a larger
+    # contraction penalty, so the kept start stays the training rows' PCA
+    X = curved(10, 12)
+    est = ContractiveAutoencoder(10, max_iter=2, learning_rate_init=1.0, init="pca", **SMALL).fit(X)
+    module = est.module_
+    assert all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())  # kept
+    assert not module.affine.encoder_weight.detach().abs().sum(dim=0).all()  # 9 axes: not refitted
