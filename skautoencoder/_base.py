@@ -522,8 +522,6 @@ class BaseAutoencoder(
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
         random_start = pca_errors = explained = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
-        if not continuing:
-            self._set_offsets(X, None if train_rows is None else train_rows.cpu().numpy())
         if self._starts_at_pca() and not continuing:  # PCA of the training rows only
             random_start, explained = start_at_pca(
                 self, X, None if train_rows is None else train_rows.cpu().numpy(), monitored is not None)
@@ -596,7 +594,6 @@ class BaseAutoencoder(
         X = self._validate_X(X, reset=first, training=True)
         if first:
             self._initialize(X, check_random_state(self.random_state))
-            self._set_offsets(X, None)
             if self._starts_at_pca():
                 start_at_pca(self, X, None)
         else:
@@ -624,6 +621,8 @@ class BaseAutoencoder(
         self._architecture = {name: _plain(getattr(self, name)) for name in self._architecture_params}
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_network(X.shape[1]), generator, self.device_)
+        if isinstance(self.module_, ObservedOffsetsModule):
+            self.module_.set_offsets(*observed_offsets(X))
         self._optimizer_state = self._optimizer_settings = None
         self.n_iter_ = 0
         self.loss_curve_ = []
@@ -633,12 +632,6 @@ class BaseAutoencoder(
             if kind.endswith("?"):
                 self.__dict__.pop(name, None)
         self._float64_module = None
-
-    def _set_offsets(self, X, rows):
-        """The ratings model's start (``missing='mask'``): its column offsets from the observed
-        entries of the rows ``rows`` of ``X`` (the training rows; all when None)."""
-        if isinstance(self.module_, ObservedOffsetsModule):
-            self.module_.set_offsets(*observed_offsets(X if rows is None else X[rows]))
 
     #: Widest ordered code that a fractional ``n_components`` trains.
     _MAX_FRACTION_WIDTH = 128
