@@ -213,9 +213,12 @@ def refit_kept_start(estimator, X):
     contraction penalty of all the rows' axes would then be larger.
     """
     module = estimator.module_
-    if not (estimator.loss == "mse" and estimator.missing != "mask" and type(module) is AnchoredAutoencoderModule
-            and all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())
-            and bool(module.affine.encoder_weight.detach().abs().sum(dim=0).all())):
+    dense_mse = estimator.loss == "mse" and estimator.missing != "mask"
+    if not (dense_mse and type(module) is AnchoredAutoencoderModule):
+        return False
+    at_start = all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())
+    every_axis = bool(module.affine.encoder_weight.detach().abs().sum(dim=0).all())
+    if not (at_start and every_axis):
         return False
     _set_pca(estimator, X, None, weigh=False)
     return True

@@ -522,7 +522,8 @@ class BaseAutoencoder(
         monitored = torch.as_tensor(heldout, device=self.device_) if self.early_stopping and len(heldout) else None
         random_start = pca_errors = explained = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
-        if self._starts_at_pca() and not continuing:  # PCA of the training rows only
+        new_pca_start = self._starts_at_pca() and not continuing
+        if new_pca_start:  # PCA of the training rows only
             random_start, explained = start_at_pca(
                 self, X, None if train_rows is None else train_rows.cpu().numpy(), monitored is not None)
             if self._r2_target() is not None:  # PCA's errors by width, on the rows that choose the width
@@ -554,8 +555,8 @@ class BaseAutoencoder(
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
-        if self._starts_at_pca() and not continuing and refit_kept_start(self, X):  # after what the
-            self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # held-out rows measured
+        if new_pca_start and refit_kept_start(self, X):  # last: the held-out rows measured the start
+            self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # a fresh inference copy
         self._warn_end(status)
         return self
 
@@ -785,7 +786,8 @@ class BaseAutoencoder(
         module = self._build_module(n_features)
         if not self._pca_init(n_features) or isinstance(module, ObservedOffsetsModule):
             return module
-        return build_anchored_autoencoder(module, n_features, self.n_components_)
+        return build_anchored_autoencoder(module, n_features, self.n_components_,
+                                          code_activation=self._code_activation() is not None)
 
     def _pca_init(self, n_features):
         """Whether ``init`` starts at PCA: ``'pca'``, or ``'auto'`` when the code is narrower

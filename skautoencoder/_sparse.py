@@ -8,7 +8,7 @@ from torch import nn
 from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
 from ._docs import fill_doc
 from .nn.losses import kl_sparsity, l1_sparsity
-from .nn.modules import AffinePath, AnchoredSparseModule, ObservedOffsetsModule, TopK, build_mlp_autoencoder
+from .nn.modules import TopK
 
 __all__ = ["SparseAutoencoder"]
 
@@ -207,17 +207,6 @@ class SparseAutoencoder(BaseAutoencoder):
             return nn.ReLU()
         return TopK(max(1, round(self._target() * self.n_components_)))
 
-    def _build_network(self, n_features):
-        """Top-k codes started at PCA: the top-k acts on the sum of the affine (PCA) path and
-        the encoder MLP, so that it selects among the principal components from the start."""
-        module = self._build_module(n_features)
-        if not self._pca_init(n_features) or isinstance(module, ObservedOffsetsModule):
-            return module
-        mlp = build_mlp_autoencoder(n_features, self._hidden_sizes(), self.n_components_, self.activation,
-                                    self._output_activation())
-        return AnchoredSparseModule(mlp.encoder, mlp.decoder, AffinePath(n_features, self.n_components_),
-                                    self._code_activation(), mlp.output_activation)
-
     def _target(self):
         """``sparsity_target`` with ``'auto'`` resolved (None for ``'l1'``)."""
         if self.sparsity == "l1":
@@ -242,4 +231,3 @@ class SparseAutoencoder(BaseAutoencoder):
         if self.sparsity == "l1":
             return (self.sparsity_weight_ * l1_sparsity(codes),)
         return ()
-

@@ -464,8 +464,18 @@ class AnchoredSparseModule(AnchoredAutoencoderModule):
         return self.code_activation(super().encode(x))
 
 
-def build_anchored_autoencoder(module, n_features, n_components):
-    """The :class:`AutoencoderModule` ``module`` (on ``meta``) with an :class:`AffinePath` beside it."""
+def build_anchored_autoencoder(module, n_features, n_components, code_activation=False):
+    """The :class:`AutoencoderModule` ``module`` (on ``meta``) with an :class:`AffinePath` beside it.
+
+    ``code_activation``: the last layer of ``module.encoder`` is a code activation (e.g.
+    :class:`TopK`, see :func:`build_mlp_autoencoder`); it then acts on the sum of the
+    two paths (:class:`AnchoredSparseModule`).
+    """
+    if code_activation:
+        activation = module.encoder[-1]
+        del module.encoder[-1]  # it moves after the sum
+        return AnchoredSparseModule(module.encoder, module.decoder, AffinePath(n_features, n_components),
+                                    activation, module.output_activation)
     if isinstance(module, VariationalModule):
         return AnchoredVariationalModule(
             module.encoder, module.mean, module.log_var, module.decoder, AffinePath(n_features, n_components),
