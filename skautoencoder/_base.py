@@ -555,7 +555,7 @@ class BaseAutoencoder(
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
-        if new_pca_start and refit_kept_start(self, X):  # last: the held-out rows measured the start
+        if new_pca_start and refit_kept_start(self, X):  # last: held-out rows measured the start
             self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # a fresh inference copy
         self._warn_end(status)
         return self
