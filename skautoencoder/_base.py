@@ -556,7 +556,7 @@ class BaseAutoencoder(
         self._after_training(X)
         self._calibrate(X, heldout)
         if new_pca_start and refit_kept_start(self, X):  # last: held-out rows measured the start
-            self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # a fresh inference copy
+            self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # fresh inference copy
         self._warn_end(status)
         return self
 
