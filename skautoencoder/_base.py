@@ -43,6 +43,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_array, check
 
 from . import _ordered, _persistence, _state
 from ._anchor import keep_the_better_start, refit_kept_start, start_at_pca
+from ._codes import code_distance, fit_code_term
 from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._ratings import observed_offsets
@@ -181,6 +182,8 @@ class BaseAutoencoder(
         "batch_size_": "int",
         "explained_variance_ratio_": "array?",
         "_prefix_weights": "array?",  # init='pca' with an ordered code: each width's loss weight
+        "_code_center": "array?",  # the code term of score_samples (see _codes.py)
+        "_code_precision": "square?",
     }
 
     def __init__(
@@ -317,13 +320,21 @@ class BaseAutoencoder(
     def _feature_scores(self, module, X):
         """Per-feature score tensor of shape ``(n_rows, n_features)``: minus each feature's
         share of the row's reconstruction error."""
+        return self._scored_codes(module, X)[0]
+
+    def _scored_codes(self, module, X):
+        """``(per-feature scores, codes)`` of a batch, from one encoding."""
         observed, mask = self._observed(X)
-        inputs = self._module_input(module, X, observed)
-        return -reconstruction_terms(module(inputs), observed, self.loss, mask=mask)
+        codes = self._encode(module, X)
+        return -reconstruction_terms(module.decode(codes), observed, self.loss, mask=mask), codes
 
     def _row_scores(self, module, X):
-        """Per-row score tensor, higher = more normal: the row sums of :meth:`_feature_scores`."""
-        return self._feature_scores(module, X).sum(dim=1)
+        """Per-row score tensor, higher = more normal: the row sums of :meth:`_feature_scores`
+        minus the code term of :func:`_codes.code_distance` (once fitted)."""
+        feature_scores, codes = self._scored_codes(module, X)
+        if getattr(self, "_code_precision", None) is None:
+            return feature_scores.sum(dim=1)
+        return feature_scores.sum(dim=1) - code_distance(codes, self._code_center, self._code_precision)
 
     # ------------------------------------------------------------------
     # Pieces of the loss
@@ -557,6 +568,7 @@ class BaseAutoencoder(
         self._calibrate(X, heldout)
         if new_pca_start and refit_kept_start(self, X):  # last: held-out rows measured the start
             self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # fresh inference copy
+            self._fit_code_term(X)  # the refitted codes' statistics (offset_ stays the start's)
         self._warn_end(status)
         return self
 
@@ -703,7 +715,7 @@ class BaseAutoencoder(
                 status, best_loss = run(history)
             except DivergenceError as exc:
                 self._keep(trainer, history)
-                self.offset_ = self._offset(self._score_samples(X))
+                self._calibrate(X, np.empty(0, dtype=np.int64))
                 raise ValueError(
                     f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
                     f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."
@@ -804,8 +816,32 @@ class BaseAutoencoder(
     _MIN_CALIBRATION_ROWS = 20
 
     def _calibrate(self, X, heldout):
-        """Set what is measured on rows the network did not train on: ``offset_``."""
+        """Set what the scores need: the code term's statistics (:meth:`_fit_code_term`), then
+        ``offset_``, measured on rows the network did not train on."""
+        self._fit_code_term(X)
         self.offset_ = self._offset(self._score_samples(self._calibration_rows(X, heldout)))
+
+    #: Most rows (a seeded random subset of the rows passed to fit) that the code term is fitted on.
+    _CODE_TERM_ROWS = 10000
+
+    def _fit_code_term(self, X):
+        """Fit the code term of :meth:`score_samples` on the rows of ``X`` (at most
+        :data:`_CODE_TERM_ROWS` of them): the centre and scaled precision of their codes
+        (:func:`_codes.fit_code_term`). Variants whose score is not the reconstruction
+        error alone leave it out (:attr:`_scores_codes`)."""
+        self.__dict__.pop("_code_center", None)
+        self.__dict__.pop("_code_precision", None)
+        if not self._scores_codes:
+            return
+        if X.shape[0] > self._CODE_TERM_ROWS:
+            rng = np.random.default_rng(self._seed)
+            X = X[np.sort(rng.choice(X.shape[0], self._CODE_TERM_ROWS, replace=False))]
+        codes = self._map_batches(X, self._encode).astype(np.float64, copy=False)
+        errors = -self._map_batches(X, self._feature_scores).astype(np.float64).sum(axis=1)
+        self._code_center, self._code_precision = fit_code_term(codes, errors)
+
+    #: Whether :meth:`score_samples` adds the code term to the reconstruction error.
+    _scores_codes = True
 
     def _calibration_rows(self, X, heldout):
         """The rows ``heldout`` of ``X`` (not trained on); all of ``X`` when there are fewer than 20."""
@@ -946,8 +982,17 @@ class BaseAutoencoder(
     def score_samples(self, X):
         """Per-row normality score: higher is more normal.
 
-        Minus the mean reconstruction error of each row (squared error for
-        ``loss='mse'``, binary cross-entropy for ``loss='bce'``).
+        Minus the sum of two terms: the row's mean reconstruction error
+        (squared error for ``loss='mse'``, binary cross-entropy for
+        ``loss='bce'``), which is large off the surface the model
+        reconstructs, and a code term, which is large on that surface but far
+        from the training data: the squared Mahalanobis distance of the row's
+        code from the codes of the rows passed to ``fit``, scaled so that the
+        median of those rows' code terms equals the median of their
+        reconstruction errors. :class:`~sklearn.decomposition.PCA`'s
+        ``score_samples`` likewise adds the distance within its subspace to
+        the residual. :meth:`score_features` splits the reconstruction term by
+        feature.
 
         Parameters
         ----------
@@ -966,11 +1011,12 @@ class BaseAutoencoder(
         """Per-feature terms of :meth:`score_samples`: which features make a row abnormal.
 
         Entry ``(i, j)`` is minus feature ``j``'s share of the reconstruction
-        error of row ``i``, so each row sums to ``score_samples(X)[i]``
-        (for :class:`~skautoencoder.VariationalAutoencoder`, to the
-        reconstruction term of its ELBO, without the KL term). Higher is more
-        normal; the most negative entry of a row names the feature that the
-        model reconstructs worst. With ``missing='mask'``, unobserved entries
+        error of row ``i``, so each row sums to the reconstruction term of
+        ``score_samples(X)[i]``, without its code term (for
+        :class:`~skautoencoder.VariationalAutoencoder`, to the reconstruction
+        term of its ELBO, without the KL term). Higher is more normal; the
+        most negative entry of a row names the feature that the model
+        reconstructs worst. With ``missing='mask'``, unobserved entries
         are 0 (and a row with no observed entry, which scores ``offset_``,
         has only zeros).
 
@@ -1076,7 +1122,7 @@ class BaseAutoencoder(
 
     def _fitted_state(self):
         """The fitted state as plain values and numpy arrays (see :meth:`_restore_fitted_state`)."""
-        arrays = ("array", "matrix")  # kept as numpy arrays; the rest as plain values
+        arrays = ("array", "matrix", "square")  # kept as numpy arrays; the rest as plain values
         attributes = {
             name: getattr(self, name) if kind.rstrip("?") in arrays else _state.to_numpy(_plain(getattr(self, name)))
             for name, kind in self._declared_attributes().items() if hasattr(self, name)

@@ -173,12 +173,12 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
         kept = losses <= q3 + 1.5 * (q3 - q1)
         return row_losses[kept].mean()
 
-    def _feature_scores(self, module, X):
-        scores = super()._feature_scores(module, X)
+    def _scored_codes(self, module, X):
+        scores, codes = super()._scored_codes(module, X)
         scale = getattr(self, "error_scale_", None) if self.scale_errors else None
         if scale is None:
-            return scores
-        return scores / torch.as_tensor(scale, dtype=scores.dtype, device=scores.device)
+            return scores, codes
+        return scores / torch.as_tensor(scale, dtype=scores.dtype, device=scores.device), codes
 
     def _calibrate(self, X, heldout):
         self.__dict__.pop("error_scale_", None)

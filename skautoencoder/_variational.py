@@ -229,6 +229,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     def _row_scores(self, module, X):
         return -self._negative_elbo(module, X, None, 1.0)
 
+    #: The ELBO scores the code already, by its KL term: no separate code term.
+    _scores_codes = False
+
     def sample(self, n_samples=1, random_state=None):
         """Generate rows from the model.
 

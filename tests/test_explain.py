@@ -31,6 +31,25 @@ def _fit(est, X):
         return est.fit(X)
 
 
+def code_term(est, X_fit, X):
+    """What score_samples adds to the reconstruction error, recomputed from the public
+    methods: the squared Mahalanobis distance of each code from the codes of the rows
+    ``X_fit`` passed to fit, scaled so that their medians of it and of the
+    reconstruction error are equal."""
+    codes = np.asarray(est.transform(X_fit), dtype=np.float64)
+    center = codes.mean(axis=0)
+    covariance = np.cov(codes, rowvar=False, bias=True).reshape(codes.shape[1], -1)
+    ridge = 1e-6 * np.trace(covariance) / len(covariance)
+    inverse = np.linalg.inv(covariance + ridge * np.eye(len(covariance)))
+
+    def distance(Z):
+        return np.einsum("ij,jk,ik->i", Z - center, inverse, Z - center)
+
+    errors = -np.asarray(est.score_features(X_fit)).sum(axis=1)
+    scale = np.median(errors) / np.median(distance(codes))
+    return scale * distance(np.asarray(est.transform(X), dtype=np.float64))
+
+
 @pytest.mark.parametrize("cls", VARIANTS, ids=lambda cls: cls.__name__)
 def test_score_features_rows_sum_to_score_samples(cls):
     X = np.random.default_rng(0).normal(size=(60, 5))
@@ -39,8 +58,10 @@ def test_score_features_rows_sum_to_score_samples(cls):
     assert features.shape == (60, 5) and features.dtype == np.float64
     if cls is VariationalAutoencoder:  # the reconstruction term: the ELBO plus its KL term
         assert np.all(features.sum(axis=1) > est.score_samples(X))
-    else:
-        np.testing.assert_allclose(features.sum(axis=1), est.score_samples(X), rtol=1e-6, atol=1e-9)
+    else:  # the reconstruction term: the score plus the code term
+        term = code_term(est, X, X)
+        assert np.all(term >= 0) and np.median(term) > 0
+        np.testing.assert_allclose(features.sum(axis=1) - term, est.score_samples(X), rtol=1e-6, atol=1e-9)
     assert np.all(features <= 0) or cls is VariationalAutoencoder  # minus squared errors
 
 
@@ -50,7 +71,8 @@ def test_score_features_mask_and_dtype():
     est = _fit(Autoencoder(**SMALL, missing="mask"), X)
     features = est.score_features(X)
     assert features.dtype == np.float64 and features[3, 1] == 0.0
-    np.testing.assert_allclose(features.sum(axis=1), est.score_samples(X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(features.sum(axis=1) - code_term(est, X, X), est.score_samples(X),
+                               rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("container", ["pandas", "polars"])
@@ -61,7 +83,8 @@ def test_score_features_set_output_names_the_features(container):
     est = _fit(Autoencoder(**SMALL).set_output(transform=container), frame)
     out = est.score_features(frame)
     assert isinstance(out, lib.DataFrame) and list(out.columns) == ["a", "b", "c"]
-    np.testing.assert_allclose(np.asarray(out).sum(axis=1), est.score_samples(frame))
+    np.testing.assert_allclose(np.asarray(out).sum(axis=1) - code_term(est, frame, frame),
+                               est.score_samples(frame))
     # without feature names: sklearn's x0, x1, ...
     est = _fit(Autoencoder(**SMALL).set_output(transform=container), X)
     assert list(est.score_features(X).columns) == ["x0", "x1", "x2"]
@@ -131,8 +154,24 @@ def test_detector_scale_errors():
     X[:, 3] = X[:, 0] + 0.05 * X[:, 3]
     est = AutoencoderOutlierDetector(scale_errors=True, random_state=0, device="cpu").fit(X)
     assert est.error_scale_.shape == (4,) and np.all(est.error_scale_ > 0)
-    np.testing.assert_allclose(est.score_features(X).sum(axis=1), est.score_samples(X))
+    features = est.score_features(X)
+    np.testing.assert_allclose(features.sum(axis=1) - code_term(est, X, X), est.score_samples(X))
     # the scaled terms of held-out-like rows average about -1 per row
-    assert -3 < est.score_samples(X).mean() < -0.3
+    assert -3 < features.sum(axis=1).mean() < -0.3
     with pytest.raises(ValueError, match="loss='mse'"):
         AutoencoderOutlierDetector(scale_errors=True, loss="bce").fit(np.abs(X) / 10)
+
+
+def test_an_unusual_code_scores_low_even_when_it_reconstructs_exactly():
+    # rows on a plane: a row far out on the plane is reconstructed as well as any (the
+    # code extrapolates), but its code is far from every training code
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(2, 6))
+    X = rng.normal(size=(400, 2)) @ basis + 0.05 * rng.normal(size=(400, 6))
+    far = np.array([[8.0, -8.0]]) @ basis
+    est = _fit(Autoencoder(n_components=2, random_state=0, device="cpu"), X)
+    reconstruction = est.score_features(np.vstack([X, far])).sum(axis=1)
+    assert reconstruction[-1] > np.percentile(reconstruction[:-1], 5)  # no outlier by its error
+    scores = est.score_samples(np.vstack([X, far]))
+    assert scores[-1] < scores[:-1].min()
+    assert est.predict(far)[0] == -1

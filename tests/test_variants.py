@@ -61,9 +61,12 @@ def test_denoising_inference_is_clean_and_deterministic(digits):
     with torch.no_grad():
         clean = dae.module_.encode(torch.tensor(X_test, dtype=torch.float64).to(torch.float32)).numpy()
     np.testing.assert_allclose(dae.transform(X_test.astype(np.float32)), clean, rtol=1e-5, atol=1e-6)
-    # no noise at inference: scores are minus the clean reconstruction error
+    # no noise at inference: the reconstruction term is the clean reconstruction error, and
+    # the score is deterministic
     recon = dae.inverse_transform(dae.transform(X_test))
-    np.testing.assert_allclose(dae.score_samples(X_test), -np.mean((recon - X_test) ** 2, axis=1), rtol=1e-10)
+    np.testing.assert_allclose(dae.score_features(X_test).sum(axis=1), -np.mean((recon - X_test) ** 2, axis=1),
+                               rtol=1e-10)
+    np.testing.assert_array_equal(dae.score_samples(X_test), dae.score_samples(X_test))
 
 
 def test_corruption_is_seeded_and_as_documented():

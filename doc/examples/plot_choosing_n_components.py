@@ -87,7 +87,7 @@ plt.show()
 # ------------------------------------
 # One search over a pipeline ``autoencoder -> scaler -> classifier`` scores
 # every candidate three ways: the classifier's accuracy, the autoencoder's own
-# score (minus the reconstruction error), and
+# score (minus the reconstruction error and a code term), and
 # :func:`~skautoencoder.masked_reconstruction_score` of the autoencoder
 # (``pipe[:1]`` is the pipeline's first step, with ``inverse_transform``).
 pipe = Pipeline([("reduce", Autoencoder(**settings)), ("scale", StandardScaler()),

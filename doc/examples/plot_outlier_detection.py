@@ -6,7 +6,7 @@ Outlier detection on tabular data, next to IsolationForest
 Every autoencoder of the package is also an outlier detector with the
 conventions of scikit-learn's :class:`~sklearn.ensemble.IsolationForest`:
 ``score_samples`` is higher for more normal rows (for an autoencoder: minus
-the reconstruction error), ``decision_function`` is ``score_samples - offset_``
+the reconstruction error and a code term), ``decision_function`` is ``score_samples - offset_``
 (negative for outliers), and ``predict`` returns ``+1`` for inliers and ``-1``
 for outliers, with the threshold ``offset_`` set by ``contamination``.
 
@@ -90,8 +90,18 @@ print(f"distance from the centre: ROC-AUC {roc_auc_score(outlier_cancer, distanc
 # their features keep the correlations of the benign ones. A reconstruction
 # error measures how much a row breaks the structure the autoencoder learned,
 # not how extreme it is along that structure, so such rows are reconstructed
-# well and score as normal. Isolation forests, which isolate extreme values
-# feature by feature, are built for this case.
+# well. The autoencoder's ``score_samples`` therefore adds a code term: how
+# far the row's code lies from the codes of the training rows (a Mahalanobis
+# distance, in the units of the reconstruction error). The reconstruction
+# term alone is what :meth:`~skautoencoder.Autoencoder.score_features` splits
+# by feature; ranked by it alone, the malignant rows stand out less:
+pipe = cancer_detectors["Autoencoder"]
+reconstruction = pipe[-1].score_features(pipe[:-1].transform(X_cancer)).sum(axis=1)
+print(f"reconstruction term alone: ROC-AUC {roc_auc_score(outlier_cancer, -reconstruction):.3f}")
+
+# %%
+# Isolation forests, which isolate extreme values feature by feature, are
+# built for this case; the code term brings the autoencoder close to them.
 #
 # Corrupted rows
 # --------------
@@ -153,10 +163,12 @@ print("PyOD-style labels  ", pyod_style_labels[rows])
 # %%
 # ``contamination='auto'`` differs between the two detectors:
 # IsolationForest then uses the fixed ``offset_ = -0.5`` of its paper, while
-# the autoencoders put ``offset_`` at Tukey's lower fence of the training
-# scores, ``Q1 - 1.5 * (Q3 - Q1)``. A float ``contamination`` means the same
-# in both: ``offset_`` is that quantile of the training scores, so that
-# proportion of the training rows is flagged.
+# the autoencoders put ``offset_`` at Tukey's lower fence of the held-out
+# scores, ``Q1 - 1.5 * (Q3 - Q1)``. A float ``contamination`` is the
+# proportion of *new* rows flagged: the autoencoder's ``offset_`` is that
+# quantile of the scores of the rows it held out of training (IsolationForest
+# takes the training scores), so fewer of its own training rows, which it
+# reconstructs better, are flagged.
 auto = make_pipeline(StandardScaler(), Autoencoder(4, hidden_layer_sizes=(32,), random_state=0))
 auto.fit(X_cancer)
 print(f"contamination='auto': {np.mean(auto.predict(X_cancer) == -1):.1%} of the training rows flagged")

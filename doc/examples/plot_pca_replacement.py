@@ -74,7 +74,7 @@ for n_components in (2, 8, 32):
 # Why not the autoencoder's own score
 # -----------------------------------
 # ``Autoencoder.score`` is the mean of ``score_samples``: minus the
-# reconstruction error. A :class:`~sklearn.model_selection.GridSearchCV` that
+# reconstruction error and a code term in the same units. A :class:`~sklearn.model_selection.GridSearchCV` that
 # uses it (the default scoring) evaluates held-out folds, yet a larger latent
 # space also reconstructs held-out rows better, so such a search tends to pick
 # the largest size offered. It answers "how much information can the codes
