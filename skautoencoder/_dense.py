@@ -14,7 +14,8 @@ class Autoencoder(BaseAutoencoder):
     decoder maps the codes back; both are trained to minimise the
     reconstruction error. :meth:`transform` returns the codes,
     :meth:`inverse_transform` decodes them, and the reconstruction error of a
-    row is its outlier score (:meth:`score_samples`, higher = more normal).
+    row, plus how unusual its code is, is its outlier score
+    (:meth:`score_samples`, higher = more normal).
 
     Training runs in float32 on ``device``; inference follows the input's
     floating dtype (float64 input is encoded with a float64 copy of the

@@ -34,8 +34,10 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
       ``offset_`` (and, with ``scale_errors=True``, ``error_scale_``) are
       measured on them, so ``contamination`` holds on new rows.
 
-    :meth:`score_samples` is higher for more normal rows; :meth:`score_features`
-    splits it by feature, to see which features make a row abnormal.
+    :meth:`score_samples` is higher for more normal rows (minus the
+    reconstruction error and the code term, see :meth:`score_samples`);
+    :meth:`score_features` splits the reconstruction error by feature, to see
+    which features make a row abnormal.
 
     ``init`` defaults to ``'random'`` here: a network started at PCA keeps a
     linear path that reconstructs any row of PCA's subspace, outliers
