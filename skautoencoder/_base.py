@@ -182,7 +182,7 @@ class BaseAutoencoder(
         "batch_size_": "int",
         "explained_variance_ratio_": "array?",
         "_prefix_weights": "array?",  # init='pca' with an ordered code: each width's loss weight
-        "_code_center": "array?",  # the code term of score_samples (see _codes.py)
+        "_code_center": "code?",  # the code term of score_samples (see _codes.py)
         "_code_precision": "square?",
     }
 
@@ -827,12 +827,14 @@ class BaseAutoencoder(
     def _fit_code_term(self, X):
         """Fit the code term of :meth:`score_samples` on the rows of ``X`` (at most
         :data:`_CODE_TERM_ROWS` of them): the centre and scaled precision of their codes
-        (:func:`_codes.fit_code_term`). Variants whose score is not the reconstruction
-        error alone leave it out (:attr:`_scores_codes`)."""
-        self.__dict__.pop("_code_center", None)
-        self.__dict__.pop("_code_precision", None)
+        (:func:`_codes.fit_code_term`); with :meth:`partial_fit`, of the chunk (as
+        ``offset_``), unless it has no more rows than code units. Variants whose score is
+        not the reconstruction error alone leave it out (:attr:`_scores_codes`)."""
         if not self._scores_codes:
             return
+        fitted = getattr(self, "_code_precision", None)
+        if X.shape[0] <= self.n_components_ and fitted is not None and len(fitted) == self.n_components_:
+            return  # a partial_fit chunk too small to estimate them: keep the last chunk's
         if X.shape[0] > self._CODE_TERM_ROWS:
             rng = np.random.default_rng(self._seed)
             X = X[np.sort(rng.choice(X.shape[0], self._CODE_TERM_ROWS, replace=False))]
@@ -1122,7 +1124,7 @@ class BaseAutoencoder(
 
     def _fitted_state(self):
         """The fitted state as plain values and numpy arrays (see :meth:`_restore_fitted_state`)."""
-        arrays = ("array", "matrix", "square")  # kept as numpy arrays; the rest as plain values
+        arrays = ("array", "matrix", "square", "code")  # kept as numpy arrays; the rest as plain values
         attributes = {
             name: getattr(self, name) if kind.rstrip("?") in arrays else _state.to_numpy(_plain(getattr(self, name)))
             for name, kind in self._declared_attributes().items() if hasattr(self, name)

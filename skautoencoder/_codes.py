@@ -30,8 +30,10 @@ import torch
 
 __all__ = ["code_distance", "fit_code_term"]
 
-#: Ridge added to the codes' covariance, relative to its mean variance: keeps the
-#: precision finite when codes are collinear (a unit that never varies).
+#: Ridge added to the codes' covariance, relative to its mean variance; directions whose
+#: variance is below this share of the largest (or at the rounding noise of float32 codes
+#: of their size: identical rows) get no weight, as in a pseudo-inverse: a unit that never
+#: varies on the training rows would otherwise weigh a million times the others.
 _RIDGE = 1e-6
 
 
@@ -50,20 +52,23 @@ def fit_code_term(codes, errors):
     center : ndarray of shape (n_components,)
         Mean of the codes.
     precision : ndarray of shape (n_components, n_components)
-        Inverse of the codes' covariance (plus a small ridge), times the median
-        error over the median squared Mahalanobis distance of the rows; zero when
-        the codes do not vary or the rows reconstruct exactly.
+        Pseudo-inverse of the codes' covariance (plus a small ridge, without the
+        directions that do not vary), times the median error over the median
+        squared Mahalanobis distance of the rows; zero when the codes do not vary
+        or the rows reconstruct exactly.
     """
     center = codes.mean(axis=0)
     centred = codes - center
     covariance = centred.T @ centred / max(codes.shape[0], 1)
     mean_variance = float(np.trace(covariance)) / codes.shape[1]
     precision = np.zeros_like(covariance)
-    if not mean_variance > 0:
-        return center, precision
     values, vectors = np.linalg.eigh(covariance)
-    values = np.maximum(values, 0.0) + _RIDGE * mean_variance
-    inverse = (vectors / values) @ vectors.T
+    rounding = (np.finfo(np.float32).eps * float(np.abs(codes).max(initial=0.0))) ** 2
+    kept = values > max(_RIDGE * values.max(initial=0.0), rounding)
+    if not kept.any():  # the codes do not vary
+        return center, precision
+    vectors = vectors[:, kept]
+    inverse = (vectors / (values[kept] + _RIDGE * mean_variance)) @ vectors.T
     distances = np.einsum("ij,jk,ik->i", centred, inverse, centred)
     typical_distance, typical_error = np.median(distances), np.median(errors)
     if typical_distance > 0 and typical_error > 0:

@@ -48,8 +48,8 @@ def to_numpy(obj):
 
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
-    'matrix': 2-D, one column per feature; 'square': n_components_ x n_components_; shapes
-    checked in :func:`check_fields`)."""
+    'matrix': 2-D, one column per feature; 'code': n_components_ entries; 'square':
+    n_components_ x n_components_; shapes checked in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -63,7 +63,7 @@ def _field(name, value, kind):
                 isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
             raise ValueError(f"{name} should be a list of floats.")
         return [float(v) for v in value]
-    if kind == "array":
+    if kind in ("array", "code"):
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
         return value.astype(np.float64)
@@ -114,10 +114,12 @@ def check_fields(state, declared, architecture_params):
                 fitted[name].shape[1] != fitted["n_features_in_"] or np.isinf(fitted[name]).any()):
             # NaN marks a column never observed (missing='mask'); infinities are never valid
             raise ValueError(f"fitted attribute {name} should hold n_features_in_ columns without infinities.")
-        if kind.rstrip("?") == "square" and name in fitted and (
-                fitted[name].shape != (fitted["n_components_"],) * 2 or not np.isfinite(fitted[name]).all()):
-            raise ValueError(f"fitted attribute {name} should be a finite n_components_ x n_components_ "
-                             "array.")
+        width = fitted["n_components_"]
+        shape = {"code": (width,), "square": (width, width)}.get(kind.rstrip("?"))
+        if shape is not None and name in fitted and (
+                fitted[name].shape != shape or not np.isfinite(fitted[name]).all()):
+            raise ValueError(f"fitted attribute {name} should be a finite array of shape {shape} "
+                             "(n_components_ per axis).")
     if fitted["n_iter_"] != len(fitted["loss_curve_"]):
         raise ValueError(f"n_iter_ ({fitted['n_iter_']}) should be the length of loss_curve_ "
                          f"({len(fitted['loss_curve_'])}).")

@@ -175,3 +175,21 @@ def test_an_unusual_code_scores_low_even_when_it_reconstructs_exactly():
     scores = est.score_samples(np.vstack([X, far]))
     assert scores[-1] < scores[:-1].min()
     assert est.predict(far)[0] == -1
+
+
+def test_code_term_of_identical_rows_and_small_chunks_stays_finite():
+    # identical training rows: their codes vary only by rounding, which must weigh nothing
+    row = np.random.default_rng(0).normal(size=(1, 6))
+    est = _fit(Autoencoder(n_components=2, hidden_layer_sizes=(8,), max_iter=20, random_state=0),
+               np.repeat(row, 30, axis=0))
+    shifted = row + 0.1
+    np.testing.assert_allclose(est.score_samples(shifted), est.score_features(shifted).sum(axis=1))
+    # a partial_fit chunk with no more rows than code units keeps the statistics it had
+    X = np.random.default_rng(1).normal(size=(101, 6))
+    est = _fit(Autoencoder(n_components=2, hidden_layer_sizes=(8,), random_state=0), X[:100])
+    est.partial_fit(X[:100])
+    center, precision = est._code_center.copy(), est._code_precision.copy()
+    assert np.abs(precision).max() > 0
+    est.partial_fit(X[100:])
+    np.testing.assert_array_equal(est._code_precision, precision)
+    np.testing.assert_array_equal(est._code_center, center)

@@ -93,9 +93,9 @@ plt.show()
 # %%
 # With more than two components, the first two are drawn unless
 # ``components`` picks others; a continuous ``y`` gets a colour bar (here,
-# each row's reconstruction score).
+# each row's score_samples).
 ae4 = Autoencoder(4, random_state=0).fit(X)
 display = LatentSpaceDisplay.from_estimator(ae4, X, ae4.score_samples(X), components=(2, 3),
                                             scatter_kwargs={"s": 5})
-display.colorbar_.set_label("score_samples (higher = better reconstructed)")
+display.colorbar_.set_label("score_samples (higher = more normal)")
 plt.show()

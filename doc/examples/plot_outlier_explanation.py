@@ -5,7 +5,8 @@ Which features make a row abnormal: score_features
 
 An autoencoder scores a row by how badly it reconstructs it, and that error
 is a sum over the features: ``score_features(X)`` returns the per-feature
-terms, each row summing to ``score_samples(X)`` (higher = more normal). The
+terms, each row summing to the reconstruction term of ``score_samples(X)``
+(which adds how unusual the row's code is; higher = more normal). The
 most negative entry names the feature the model reconstructs worst, which is
 usually the one that breaks the structure of the data.
 

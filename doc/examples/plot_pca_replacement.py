@@ -83,7 +83,7 @@ sizes = [2, 8, 32]
 autoencoder = Autoencoder(**settings)
 unsupervised = GridSearchCV(autoencoder, {"n_components": sizes}, cv=3)
 unsupervised.fit(X_train)
-print("mean held-out score (minus reconstruction error) per n_components:")
+print("mean held-out score (minus reconstruction error and code term) per n_components:")
 for size, score in zip(sizes, unsupervised.cv_results_["mean_test_score"]):
     print(f"  {size:>2}: {score:.5f}")
 print("chosen:", unsupervised.best_params_, "(the largest offered)" if
@@ -117,7 +117,7 @@ ax_rec.errorbar(sizes, unsupervised.cv_results_["mean_test_score"],
                 yerr=unsupervised.cv_results_["std_test_score"], marker="o")
 ax_rec.set_xscale("log", base=2)
 ax_rec.set(xticks=sizes, xticklabels=sizes, xlabel="n_components",
-           ylabel="minus reconstruction error", title="Autoencoder.score (3-fold CV)")
+           ylabel="mean score_samples", title="Autoencoder.score (3-fold CV)")
 ax_acc.errorbar(sizes, supervised.cv_results_["mean_test_score"],
                 yerr=supervised.cv_results_["std_test_score"], marker="o", color="C1")
 ax_acc.set_xscale("log", base=2)
