@@ -19,7 +19,8 @@ from scipy.sparse.linalg import LinearOperator, svds
 from ._runtime import blas_threads
 from .nn.modules import AnchoredAutoencoderModule, AutoencoderModule, set_affine_start
 
-__all__ = ["keep_the_better_start", "pca_start", "refit_kept_start", "start_at_pca"]
+__all__ = ["explained_by_pca", "keep_the_better_start", "pca_start", "refit_kept_start", "restore_start",
+           "start_at_pca"]
 
 _BLOCK = 4096
 #: Above this many features the d x d covariance is not formed.
@@ -184,17 +185,28 @@ def start_at_pca(estimator, X, rows, validated=False):
         train from them and keep the better (``validated``: a validation loss
         decides; a code of at most :data:`TWO_STARTS_MAX_COMPONENTS` units;
         not ordered); else None.
-    explained : ndarray of shape (n_components_ + 1,)
-        PCA's cumulative explained-variance ratio on the rows ``rows`` with
-        ``k = 0..n_components_`` components (what ``PCA(n_components=f)``
-        chooses its width by).
     """
     module = estimator.module_
     random_start = None
     if (validated and estimator.n_components_ <= TWO_STARTS_MAX_COMPONENTS and not estimator._is_ordered()
             and type(module) is AnchoredAutoencoderModule):
         random_start = {name: t.detach().clone() for name, t in module.state_dict().items()}
-    return random_start, _set_pca(estimator, X, rows)
+    _set_pca(estimator, X, rows)
+    return random_start
+
+
+def restore_start(estimator, X, rows):
+    """Set ``estimator.module_`` back to its start, the PCA of the rows ``rows`` of ``X``
+    at its current width, with the nonlinear paths' last layers at zero (so that
+    :func:`refit_kept_start` recognises it)."""
+    _set_pca(estimator, X, rows, weigh=False)
+
+
+def explained_by_pca(estimator, X):
+    """PCA's cumulative explained-variance ratio on all the rows of ``X`` with ``k =
+    0..n_components_`` components: what ``PCA(n_components=f).fit(X)`` chooses its
+    width by."""
+    return _explained(_pca(estimator, X, None)[2])
 
 
 def refit_kept_start(estimator, X):
@@ -224,14 +236,25 @@ def refit_kept_start(estimator, X):
     return True
 
 
+def _pca(estimator, X, rows):
+    """:func:`pca_start` of the rows ``rows`` of ``X`` at the estimator's width, under the
+    thread policy's BLAS threads."""
+    n = X.shape[0] if rows is None else len(rows)
+    with blas_threads(_largest_operation(n, X.shape[1], estimator.n_components_)):
+        return pca_start(X, rows, estimator.n_components_, estimator.missing)
+
+
+def _explained(residual):
+    """Cumulative explained-variance ratio by width, from :func:`pca_start`'s residual."""
+    return 1.0 - residual / residual[0] if residual[0] > 0 else np.zeros_like(residual)
+
+
 def _set_pca(estimator, X, rows, weigh=True):
     """Set the affine path of ``estimator.module_`` to the PCA of the rows ``rows`` of ``X``
     and zero the nonlinear paths' last layers; ``weigh``: an ordered code's width weights
-    too. Returns PCA's cumulative explained-variance ratio by width (see :func:`start_at_pca`)."""
+    too."""
     module = estimator.module_
-    n = X.shape[0] if rows is None else len(rows)
-    with blas_threads(_largest_operation(n, X.shape[1], estimator.n_components_)):
-        mean, components, residual = pca_start(X, rows, estimator.n_components_, estimator.missing)
+    mean, components, residual = _pca(estimator, X, rows)
     if weigh and estimator._is_ordered():
         # each prefix's loss relative to PCA's at that width (floored: widths beyond the rank)
         floored = np.maximum(residual[1:], 1e-3 * residual[0] + 1e-12)
@@ -248,7 +271,6 @@ def _set_pca(estimator, X, rows, weigh=True):
 
     set_affine_start(module, tensor(mean), tensor(components), tensor(decoder_mean),
                      tensor(decoder_components))
-    return 1.0 - residual / residual[0] if residual[0] > 0 else np.zeros_like(residual)
 
 
 def keep_the_better_start(estimator, random_start, status, train):

@@ -42,7 +42,7 @@ from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from . import _ordered, _persistence, _state
-from ._anchor import keep_the_better_start, refit_kept_start, start_at_pca
+from ._anchor import explained_by_pca, keep_the_better_start, refit_kept_start, restore_start, start_at_pca
 from ._codes import code_distance, fit_code_term
 from ._state import as_param as _as_param
 from ._state import plain as _plain
@@ -534,11 +534,12 @@ class BaseAutoencoder(
         random_start = pca_errors = explained = None
         measured = _ordered.measured_rows(heldout, X.shape[0], seed) if self._is_ordered() else None
         new_pca_start = self._starts_at_pca() and not continuing
+        start_rows = None if train_rows is None else train_rows.cpu().numpy()
         if new_pca_start:  # PCA of the training rows only
-            random_start, explained = start_at_pca(
-                self, X, None if train_rows is None else train_rows.cpu().numpy(), monitored is not None)
+            random_start = start_at_pca(self, X, start_rows, monitored is not None)
             if self._r2_target() is not None:  # PCA's errors by width, on the rows that choose the width
                 pca_errors = self._errors_by_width(X, measured)
+                explained = explained_by_pca(self, X)  # of all the rows, as PCA(f).fit(X) chooses
         data, get_batch = self._training_data(X)
 
         def train(generator, include_start):
@@ -561,8 +562,14 @@ class BaseAutoencoder(
             errors = self._errors_by_width(X, measured)
             r2 = self._r2_by_width(X, measured, errors)
             if self._r2_target() is not None:
-                width = _ordered.width_against_pca(errors, pca_errors, explained, self._r2_target())
-                self._cut(width or _ordered.choose_width(r2, self._r2_target(), type(self).__name__))
+                target = self._r2_target()
+                held_out = len(heldout) >= _ordered.R2_MIN_ROWS  # else the training rows measured
+                width, trained = _ordered.width_against_pca(errors, pca_errors, explained, target, held_out) or (
+                    _ordered.choose_width(r2, target, type(self).__name__), True)
+                self._cut(width)
+                if not trained:  # no better than PCA at PCA's width: the start, refitted below
+                    restore_start(self, X, start_rows)
+                    r2 = self._r2_by_width(X, measured)
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)

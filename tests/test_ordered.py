@@ -68,16 +68,20 @@ def test_width_against_pca_is_pcas_unless_fewer_units_clearly_beat_it():
     pca_errors = np.sort(rng.exponential(1.0, (200, 30)), axis=1)[:, ::-1].copy()  # falls with the width
     for fraction in (0.5, 0.8, 0.9, 0.95):
         k = PCA(fraction, svd_solver="full").fit(X).n_components_
-        # no better than PCA: PCA's width
-        assert _ordered.width_against_pca(pca_errors, pca_errors, explained, fraction) == k
+        # no better than PCA: PCA's width, and PCA itself there
+        assert _ordered.width_against_pca(pca_errors, pca_errors, explained, fraction) == (k, False)
         # two units clearly better than PCA's k on every row: two
         errors = pca_errors.copy()
         errors[:, 1:] = 0.5 * pca_errors[:, k - 1:k]
-        assert _ordered.width_against_pca(errors, pca_errors, explained, fraction) == 2
-        # better on average, by far less than the rows' spread: PCA's width
+        assert _ordered.width_against_pca(errors, pca_errors, explained, fraction) == (2, True)
+        # better on average, by far less than the rows' spread: PCA's width, and PCA there
         noisy = pca_errors.copy()
         noisy[:, 1:] = pca_errors[:, k - 1:k] + rng.choice([-5.0, 5.0], (200, 1)) - 0.05
-        assert _ordered.width_against_pca(noisy, pca_errors, explained, fraction) == k
+        assert _ordered.width_against_pca(noisy, pca_errors, explained, fraction) == (k, False)
+        # clearly better at PCA's width only: that width, trained
+        errors = pca_errors.copy()
+        errors[:, k - 1] = 0.5 * pca_errors[:, k - 1]
+        assert _ordered.width_against_pca(errors, pca_errors, explained, fraction) == (k, True)
     assert _ordered.width_against_pca(pca_errors, None, explained, 0.8) is None  # no PCA start
     assert _ordered.width_against_pca(pca_errors, pca_errors, explained, 0.999999) is None  # too wide
 
@@ -283,3 +287,19 @@ def test_masked_score_passes_nan_through_a_pipeline_that_takes_it():
     X = manifold(2, n_samples=300, n_features=12)
     ae = Autoencoder(2, missing="mask", max_iter=30, random_state=0).fit(X)
     assert masked_reconstruction_score(make_pipeline(ae), X) == masked_reconstruction_score(ae, X)
+
+
+def test_fraction_that_does_not_beat_pca_is_pca(monkeypatch):
+    # at PCA(0.9)'s width the trained code is kept only when it beats PCA there
+    # (width_against_pca); when it does not, the model is PCA(0.9).fit(X) itself
+    X = manifold(2, n_samples=600, n_features=12)
+    real = _ordered.width_against_pca
+    monkeypatch.setattr(_ordered, "width_against_pca", lambda *args: (real(*args)[0], False))
+    ae = Autoencoder(0.9, random_state=0).fit(X)
+    pca = PCA(ae.n_components_).fit(X)
+    np.testing.assert_allclose(ae.inverse_transform(ae.transform(X)), pca.inverse_transform(pca.transform(X)),
+                               atol=2e-5)
+    monkeypatch.setattr(_ordered, "width_against_pca", real)  # trained, on these curved rows
+    ae = Autoencoder(0.9, random_state=0).fit(X)
+    pca = PCA(ae.n_components_).fit(X)
+    assert np.abs(ae.inverse_transform(ae.transform(X)) - pca.inverse_transform(pca.transform(X))).max() > 1e-2
