@@ -19,8 +19,8 @@ from scipy.sparse.linalg import LinearOperator, svds
 from ._runtime import blas_threads
 from .nn.modules import AnchoredAutoencoderModule, AutoencoderModule, set_affine_start
 
-__all__ = ["explained_by_pca", "keep_the_better_start", "pca_start", "refit_kept_start", "restore_start",
-           "start_at_pca"]
+__all__ = ["explained_by_pca", "keep_the_better_start", "pca_start", "refit_kept_start", "refits_to_pca",
+           "restore_start", "start_at_pca"]
 
 _BLOCK = 4096
 #: Above this many features the d x d covariance is not formed.
@@ -209,6 +209,13 @@ def explained_by_pca(estimator, X):
     return _explained(_pca(estimator, X, None)[2])
 
 
+def refits_to_pca(estimator):
+    """Whether a kept start of ``estimator`` becomes the PCA of all the rows
+    (:func:`refit_kept_start`): a dense ``loss='mse'`` anchored network."""
+    dense_mse = estimator.loss == "mse" and estimator.missing != "mask"
+    return dense_mse and type(estimator.module_) is AnchoredAutoencoderModule
+
+
 def refit_kept_start(estimator, X):
     """When training kept the start (the PCA of the training rows: no epoch beat it by
     enough), make the model the PCA of *all* the rows of ``X``, the ``PCA.fit(X)`` a user
@@ -224,10 +231,9 @@ def refit_kept_start(estimator, X):
     Not when the start has fewer axes than units (fewer training rows than units): the
     contraction penalty of all the rows' axes would then be larger.
     """
-    module = estimator.module_
-    dense_mse = estimator.loss == "mse" and estimator.missing != "mask"
-    if not (dense_mse and type(module) is AnchoredAutoencoderModule):
+    if not refits_to_pca(estimator):
         return False
+    module = estimator.module_
     at_start = all(not torch.any(p) for layer in module.residual_outputs() for p in layer.parameters())
     every_axis = bool(module.affine.encoder_weight.detach().abs().sum(dim=0).all())
     if not (at_start and every_axis):

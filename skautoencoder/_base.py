@@ -42,7 +42,8 @@ from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from . import _ordered, _persistence, _state
-from ._anchor import explained_by_pca, keep_the_better_start, refit_kept_start, restore_start, start_at_pca
+from ._anchor import (explained_by_pca, keep_the_better_start, refit_kept_start, refits_to_pca, restore_start,
+                      start_at_pca)
 from ._codes import code_distance, fit_code_term
 from ._state import as_param as _as_param
 from ._state import plain as _plain
@@ -564,16 +565,17 @@ class BaseAutoencoder(
             if self._r2_target() is not None:
                 target = self._r2_target()
                 held_out = len(heldout) >= _ordered.R2_MIN_ROWS  # else the training rows measured
-                width, trained = _ordered.width_against_pca(errors, pca_errors, explained, target, held_out) or (
-                    _ordered.choose_width(r2, target, type(self).__name__), True)
+                chosen = _ordered.width_against_pca(errors, pca_errors, explained, target, held_out)
+                width, trained = chosen or (_ordered.choose_width(r2, target, type(self).__name__), True)
                 self._cut(width)
-                if not trained:  # no better than PCA at PCA's width: the start, refitted below
+                if not trained and refits_to_pca(self):  # no better than PCA there: PCA (the refit below)
                     restore_start(self, X, start_rows)
                     r2 = self._r2_by_width(X, measured)
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
         self._after_training(X)
         self._calibrate(X, heldout)
-        if new_pca_start and refit_kept_start(self, X):  # last: held-out rows measured the start
+        # last: the held-out rows measured the start (offset_, the width, explained_variance_ratio_)
+        if new_pca_start and refit_kept_start(self, X):
             self._module_in(torch.float64 if X.dtype == np.float64 else torch.float32)  # fresh inference copy
             self._fit_code_term(X)  # the refitted codes' statistics (offset_ stays the start's)
         self._warn_end(status)
