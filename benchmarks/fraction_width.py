@@ -20,7 +20,6 @@ then most units saved).
 """
 
 import argparse
-import math
 import os
 import sys
 import warnings
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import latent_size  # noqa: E402 - the same loading as benchmarks/latent_size.py
 
 from skautoencoder import Autoencoder, _ordered  # noqa: E402
+from skautoencoder.nn.training import clear_lead  # noqa: E402
 
 FRACTIONS = (0.8, 0.9, 0.95)
 MARGINS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -85,11 +85,10 @@ def replay(r, fraction, margin):
     if not r["held_out"]:
         return pca
     gains = r["pca_errors"][:, k - 1:k] - r["errors"][:, :k]
-    mean, error = gains.mean(axis=0), gains.std(axis=0, ddof=1) / math.sqrt(gains.shape[0])
-    beaten = np.flatnonzero(mean[:k - 1] - margin * error[:k - 1] > 0)
+    beaten = np.flatnonzero(clear_lead(gains[:, :k - 1], margin).numpy() > 0)
     if beaten.size:
         return int(beaten[0]) + 1, r["model_r2"][beaten[0]]
-    if mean[k - 1] - _ordered.PCA_MARGIN * error[k - 1] > 0:
+    if clear_lead(gains[:, k - 1], _ordered.PCA_MARGIN) > 0:
         return k, r["model_r2"][k - 1]
     return pca
 

@@ -652,9 +652,7 @@ class BaseAutoencoder(
         self.loss_curve_ = []
         self.validation_loss_curve_ = []
         self.best_loss_ = math.inf
-        for name, kind in self._declared_attributes().items():  # optional ones of an earlier fit
-            if kind.endswith("?"):
-                self.__dict__.pop(name, None)
+        self._drop_optional_attributes()  # of an earlier fit
         self._float64_module = None
 
     #: Widest ordered code that a fractional ``n_components`` trains.
@@ -847,9 +845,13 @@ class BaseAutoencoder(
         if X.shape[0] > self._CODE_TERM_ROWS:
             rng = np.random.default_rng(self._seed)
             X = X[np.sort(rng.choice(X.shape[0], self._CODE_TERM_ROWS, replace=False))]
-        codes = self._map_batches(X, self._encode).astype(np.float64, copy=False)
-        errors = -self._map_batches(X, self._feature_scores).astype(np.float64).sum(axis=1)
-        self._code_center, self._code_precision = fit_code_term(codes, errors)
+
+        def errors_and_codes(module, batch):
+            feature_scores, codes = self._scored_codes(module, batch)
+            return torch.cat([-feature_scores.sum(dim=1, keepdim=True), codes], dim=1)
+
+        values = self._map_batches(X, errors_and_codes).astype(np.float64)
+        self._code_center, self._code_precision = fit_code_term(values[:, 1:], values[:, 0])
 
     #: Whether :meth:`score_samples` adds the code term to the reconstruction error.
     _scores_codes = True
@@ -1131,11 +1133,17 @@ class BaseAutoencoder(
             declared.update(vars(klass).get("_fitted_attributes", {}))
         return declared
 
+    def _drop_optional_attributes(self):
+        """Forget the declared optional fitted attributes ("?"), which not every fit sets."""
+        for name, kind in self._declared_attributes().items():
+            if kind.endswith("?"):
+                self.__dict__.pop(name, None)
+
     def _fitted_state(self):
         """The fitted state as plain values and numpy arrays (see :meth:`_restore_fitted_state`)."""
-        arrays = ("array", "matrix", "square", "code")  # kept as numpy arrays; the rest as plain values
         attributes = {
-            name: getattr(self, name) if kind.rstrip("?") in arrays else _state.to_numpy(_plain(getattr(self, name)))
+            name: getattr(self, name) if kind.rstrip("?") in _state.ARRAY_KINDS
+            else _state.to_numpy(_plain(getattr(self, name)))
             for name, kind in self._declared_attributes().items() if hasattr(self, name)
         }
         optimizer = None
@@ -1172,9 +1180,7 @@ class BaseAutoencoder(
         module.load_state_dict(_state.check_weights(state["weights"], module.state_dict()))
         optimizer_state, settings = _state.check_optimizer(state["optimizer"], list(module.parameters()),
                                                            OPTIMIZERS, device)
-        for name, kind in self._declared_attributes().items():
-            if kind.endswith("?"):
-                self.__dict__.pop(name, None)
+        self._drop_optional_attributes()
         self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(fitted)
         self.device_ = device

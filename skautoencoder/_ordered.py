@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .nn.training import clear_lead
+
 __all__ = ["R2_MAX_ROWS", "choose_width", "column_moments", "cut", "measured_rows", "nested_dropout",
            "r2_by_width", "squared_errors_by_width", "width_against_pca"]
 
@@ -174,11 +176,10 @@ def width_against_pca(errors, pca_errors, explained, fraction, held_out=True):
     if not held_out or n < 2:
         return k, False
     gains = pca_errors[:, k - 1:k] - errors[:, :k]  # (rows, w = 1..k)
-    mean, error = gains.mean(axis=0), gains.std(axis=0, ddof=1) / np.sqrt(n)
-    beaten = np.flatnonzero(mean[:k - 1] - FEWER_UNITS_MARGIN * error[:k - 1] > 0)
+    beaten = np.flatnonzero(clear_lead(gains[:, :k - 1], FEWER_UNITS_MARGIN).numpy() > 0)
     if beaten.size:
         return int(beaten[0]) + 1, True
-    return k, bool(mean[k - 1] - PCA_MARGIN * error[k - 1] > 0)
+    return k, bool(clear_lead(gains[:, k - 1], PCA_MARGIN) > 0)
 
 
 @torch.no_grad()

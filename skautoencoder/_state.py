@@ -46,6 +46,10 @@ def to_numpy(obj):
     return obj
 
 
+#: Kinds of fitted attribute held as numpy arrays (the others are plain values).
+ARRAY_KINDS = ("array", "code", "matrix", "square")
+
+
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
     'matrix': 2-D, one column per feature; 'code': n_components_ entries; 'square':

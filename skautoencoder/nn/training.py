@@ -14,7 +14,6 @@ continues it.
 
 import contextlib
 import math
-import statistics
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ __all__ = [
     "DivergenceError",
     "History",
     "Trainer",
+    "clear_lead",
     "make_optimizer",
     "threads_pinned",
     "torch_threads",
@@ -40,6 +40,25 @@ OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 START_MARGIN = 2.0
 #: Groups of validation rows whose paired loss differences give that standard error.
 START_GROUPS = 32
+
+
+def clear_lead(gains, margin):
+    """How far paired differences favour a candidate beyond ``margin`` standard errors.
+
+    Parameters
+    ----------
+    gains : array-like of shape (n, ...)
+        Paired differences (reference minus candidate loss), ``n >= 2`` along the first axis.
+    margin : float
+
+    Returns
+    -------
+    lead : torch.Tensor of shape gains.shape[1:], float64
+        The mean of ``gains`` minus ``margin`` standard errors of that mean: positive
+        where the candidate wins by more than ``margin`` standard errors.
+    """
+    gains = torch.as_tensor(gains, dtype=torch.float64)
+    return gains.mean(dim=0) - margin * gains.std(dim=0) / math.sqrt(gains.shape[0])
 
 
 class DivergenceError(FloatingPointError):
@@ -332,7 +351,7 @@ class Trainer:
         gains = [ref - cand for ref, cand in zip(*losses)]
         if len(gains) < 2:
             return gains[0] > 0
-        return statistics.fmean(gains) > START_MARGIN * statistics.stdev(gains) / math.sqrt(len(gains))
+        return bool(clear_lead(gains, START_MARGIN) > 0)
 
     def _weights_finite(self):
         return bool(torch.stack([torch.isfinite(p).all() for p in self.module.parameters()]).all())
