@@ -824,9 +824,18 @@ class BaseAutoencoder(
 
     def _calibrate(self, X, heldout):
         """Set what the scores need: the code term's statistics (:meth:`_fit_code_term`), then
-        ``offset_``, measured on rows the network did not train on."""
-        self._fit_code_term(X)
-        self.offset_ = self._offset(self._score_samples(self._calibration_rows(X, heldout)))
+        ``offset_``, measured on rows the network did not train on (the held-out rows; all of
+        ``X`` when fewer than 20 are held out). When the code term measured every row of ``X``,
+        those measurements give the scores too: one pass over the rows, not two."""
+        measured = self._fit_code_term(X)
+        rows = slice(None) if len(heldout) < self._MIN_CALIBRATION_ROWS else heldout
+        if measured is None:
+            scores = self._score_samples(X[rows])
+        else:
+            values = torch.from_numpy(measured[rows])  # errors and codes, in the network's dtype
+            distance = code_distance(values[:, 1:], self._code_center, self._code_precision)
+            scores = self._finish_scores(X[rows], (-values[:, 0] - distance).numpy())
+        self.offset_ = self._offset(scores)
 
     #: Most rows (a seeded random subset of the rows passed to fit) that the code term is fitted on.
     _CODE_TERM_ROWS = 10000
@@ -836,13 +845,17 @@ class BaseAutoencoder(
         :data:`_CODE_TERM_ROWS` of them): the centre and scaled precision of their codes
         (:func:`_codes.fit_code_term`); with :meth:`partial_fit`, of the chunk (as
         ``offset_``), unless it has no more rows than code units. Variants whose score is
-        not the reconstruction error alone leave it out (:attr:`_scores_codes`)."""
+        not the reconstruction error alone leave it out (:attr:`_scores_codes`).
+
+        Returns the reconstruction errors (first column) and codes of every row of ``X``,
+        in the network's dtype, when it measured them all; else None."""
         if not self._scores_codes:
-            return
+            return None
         fitted = getattr(self, "_code_precision", None)
         if X.shape[0] <= self.n_components_ and fitted is not None and len(fitted) == self.n_components_:
-            return  # a partial_fit chunk too small to estimate them: keep the last chunk's
-        if X.shape[0] > self._CODE_TERM_ROWS:
+            return None  # a partial_fit chunk too small to estimate them: keep the last chunk's
+        every_row = X.shape[0] <= self._CODE_TERM_ROWS
+        if not every_row:
             rng = np.random.default_rng(self._seed)
             X = X[np.sort(rng.choice(X.shape[0], self._CODE_TERM_ROWS, replace=False))]
 
@@ -850,8 +863,10 @@ class BaseAutoencoder(
             feature_scores, codes = self._scored_codes(module, batch)
             return torch.cat([-feature_scores.sum(dim=1, keepdim=True), codes], dim=1)
 
-        values = self._map_batches(X, errors_and_codes).astype(np.float64)
-        self._code_center, self._code_precision = fit_code_term(values[:, 1:], values[:, 0])
+        values = self._map_batches(X, errors_and_codes)
+        measured = values.astype(np.float64)
+        self._code_center, self._code_precision = fit_code_term(measured[:, 1:], measured[:, 0])
+        return values if every_row else None
 
     #: Whether :meth:`score_samples` adds the code term to the reconstruction error.
     _scores_codes = True
@@ -923,7 +938,11 @@ class BaseAutoencoder(
         either way: it scores ``offset_`` (NaN inside :meth:`fit`, before ``offset_``
         exists, and left out of it).
         """
-        scores = self._map_batches(X, self._row_scores).astype(np.float64, copy=False)
+        return self._finish_scores(X, self._map_batches(X, self._row_scores))
+
+    def _finish_scores(self, X, scores):
+        """The per-row ``scores`` of validated ``X`` as :meth:`_score_samples` returns them."""
+        scores = scores.astype(np.float64, copy=False)
         if self.missing == "mask":
             empty = self._rows_without_observations(X)
             scores[empty] = getattr(self, "offset_", np.nan)
