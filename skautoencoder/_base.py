@@ -828,7 +828,7 @@ class BaseAutoencoder(
         ``X`` when fewer than 20 are held out). When the code term measured every row of ``X``,
         those measurements give the scores too: one pass over the rows, not two."""
         measured = self._fit_code_term(X)
-        rows = slice(None) if len(heldout) < self._MIN_CALIBRATION_ROWS else heldout
+        rows = self._calibration_rows(heldout)
         if measured is None:
             scores = self._score_samples(X[rows])
         else:
@@ -871,9 +871,10 @@ class BaseAutoencoder(
     #: Whether :meth:`score_samples` adds the code term to the reconstruction error.
     _scores_codes = True
 
-    def _calibration_rows(self, X, heldout):
-        """The rows ``heldout`` of ``X`` (not trained on); all of ``X`` when there are fewer than 20."""
-        return X if len(heldout) < self._MIN_CALIBRATION_ROWS else X[heldout]
+    def _calibration_rows(self, heldout):
+        """Which rows set ``offset_``: ``heldout`` (not trained on); all (a slice) when there
+        are fewer than 20."""
+        return slice(None) if len(heldout) < self._MIN_CALIBRATION_ROWS else heldout
 
     def _offset(self, scores):
         """Threshold on the scores of held-out rows below which a row is an outlier."""

@@ -185,7 +185,7 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
     def _calibrate(self, X, heldout):
         self.__dict__.pop("error_scale_", None)
         if self.scale_errors:
-            rows = self._calibration_rows(X, heldout)
+            rows = X[self._calibration_rows(heldout)]
             # mean squared residual per feature: the terms are residual**2 / n_features
             terms = self._map_batches(rows, self._feature_scores).astype(np.float64)
             scale = -terms.mean(axis=0) * X.shape[1]
