@@ -290,6 +290,30 @@ def test_convolutional_image_shape_errors():
     assert model.fit(X).inverse_transform(model.transform(X)).shape == (20, 12)
 
 
+def test_convolutional_takes_numpy_integers():
+    # image_shape=np.array(...) or numpy ints (e.g. images.shape computed with numpy) reached
+    # torch's nn.Unflatten, which raised "unflattened_size must be tuple of ints"
+    X = np.random.RandomState(0).rand(30, 16)
+    reference = ConvolutionalAutoencoder(2, image_shape=(4, 4), channels=(2, 4), kernel_size=3, max_iter=2,
+                                         random_state=0).fit(X)
+    for image_shape in (np.array([4, 4]), (np.int64(4), np.int64(4))):
+        model = ConvolutionalAutoencoder(2, image_shape=image_shape, channels=np.array([2, 4]),
+                                         kernel_size=np.int64(3), max_iter=2, random_state=0).fit(X)
+        np.testing.assert_array_equal(model.transform(X), reference.transform(X))
+
+
+@pytest.mark.parametrize("model", [DenoisingAutoencoder, ContractiveAutoencoder])
+@pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
+def test_noise_level_of_a_probability_noise_is_at_most_one(model, noise):
+    # was accepted: every entry was corrupted in every batch, and the model learnt column means
+    X = np.random.RandomState(0).rand(30, 4)
+    for method in ("fit", "partial_fit"):
+        with pytest.raises(ValueError, match=f"noise_level=1.5 is the probability .* noise='{noise}'"):
+            getattr(model(2, noise=noise, noise_level=1.5, max_iter=1), method)(X)
+    model(2, noise=noise, noise_level=1.0, max_iter=1).fit(X)
+    model(2, noise="gaussian", noise_level=1.5, max_iter=1).fit(X)  # a standard deviation: any size
+
+
 def test_sparse_denoising_is_a_matter_of_parameters(digits):
     X_train, X_test = digits
     model = SparseAutoencoder(16, sparsity="l1", noise="masking", noise_level=0.3, max_iter=5, random_state=0)
