@@ -552,7 +552,8 @@ class BaseAutoencoder(
             ))
 
         status = train(generator, self._starts_at_pca())
-        if random_start is not None:  # init='random''s own fit: its generator, its split's draw replayed
+        if random_start is not None and status != "interrupted":  # Ctrl-C stops, not only this run
+            # init='random''s own fit: its generator, its split's draw replayed
             def train_random():
                 replay = torch.Generator(device=self.device_).manual_seed(seed)
                 self._split(X.shape[0], replay)
