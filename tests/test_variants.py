@@ -243,6 +243,23 @@ def test_vae_sample_is_seeded_and_typed(digits, vae_default):
         vae.sample(0)
 
 
+def test_vae_constant_columns_get_the_floor_of_constant_columns():
+    # E[x²] - E[x]² of a constant column is rounding noise, often positive: the column then got
+    # an observation-scale floor of 1% of that noise (about 1e-10) instead of 1% of the root mean
+    # variance, and on identical rows the scale started there: scores of about -1e15
+    value = 0.5488135039273248  # its mean square minus its squared mean is positive over 50 rows
+    X = np.full((50, 6), value)
+    vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
+    np.testing.assert_allclose(vae.module_.log_scale_min.numpy(), np.log(1e-2))  # 1% of the fallback 1
+    assert -1e3 < vae.offset_ < 0 and np.all(vae.score_samples(X) > -1e3)
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 3)
+    X[:, 1] = value
+    vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X)
+    rms = np.sqrt(np.mean(X.var(axis=0)))
+    assert vae.module_.log_scale_min[1].item() == pytest.approx(np.log(1e-2 * rms))
+
+
 def test_vae_bce_samples_follow_the_pixel_means(digits):
     X_train, _ = digits
     vae = VariationalAutoencoder(8, loss="bce", max_iter=40, random_state=0).fit(X_train)
