@@ -282,7 +282,7 @@ def _set_pca(estimator, X, rows, weigh=True):
 def keep_the_better_start(estimator, random_start, status, train):
     """After a fit from the PCA start (which ended with ``status``), fit ``init='random'``
     as well and keep whichever ends with the lower validation loss; returns the kept
-    run's status.
+    run's status (``"interrupted"`` when a Ctrl-C ended the ``init='random'`` run).
 
     ``train()`` trains ``estimator.module_``: here the anchored module's own MLPs, reset to
     ``random_start`` (the random weights the PCA start replaced, which are those of
@@ -312,4 +312,4 @@ def keep_the_better_start(estimator, random_start, status, train):
     anchored_module.load_state_dict(anchored_weights)
     for name, value in anchored.items():
         setattr(estimator, name, value)
-    return status
+    return "interrupted" if random_status == "interrupted" else status  # a Ctrl-C is reported

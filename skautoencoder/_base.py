@@ -552,7 +552,8 @@ class BaseAutoencoder(
             ))
 
         status = train(generator, self._starts_at_pca())
-        if random_start is not None:  # init='random''s own fit: its generator, its split's draw replayed
+        if random_start is not None and status != "interrupted":  # Ctrl-C stops, not only this run
+            # init='random''s own fit: its generator, its split's draw replayed
             def train_random():
                 replay = torch.Generator(device=self.device_).manual_seed(seed)
                 self._split(X.shape[0], replay)
@@ -790,14 +791,14 @@ class BaseAutoencoder(
 
     def _new_module(self, device):
         """A module of the recorded architecture and ``n_components_``, on ``device``
-        (weights to be loaded). Built from the parameters recorded at fit, which
-        ``set_params`` may have changed since."""
+        (weights to be loaded; ``None``: left on ``meta``, shapes only). Built from the
+        parameters recorded at fit, which ``set_params`` may have changed since."""
         builder = self
         if any(_plain(getattr(self, name)) != value for name, value in self._architecture.items()):
             builder = clone(self).set_params(**{k: _as_param(v) for k, v in self._architecture.items()})
             builder.n_components_ = self.n_components_
         module = builder._build_network(self.n_features_in_)
-        return reset_parameters(module, torch.Generator(device=device), device)
+        return module if device is None else reset_parameters(module, torch.Generator(device=device), device)
 
     def _build_network(self, n_features):
         """:meth:`_build_module`, with the affine path of ``init='pca'`` beside it (not beside
@@ -1194,10 +1195,12 @@ class BaseAutoencoder(
         probe = clone(self)  # builds the network as recorded, whatever the parameters say now
         probe.__dict__.update(fitted, _architecture=architecture)
         try:
-            module = probe._new_module(device)
+            module = probe._new_module(None)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"architecture {architecture} does not build a network: {exc}") from None
-        module.load_state_dict(_state.check_weights(state["weights"], module.state_dict()))
+        weights = _state.check_weights(state["weights"], module.state_dict())  # before allocating any
+        module = reset_parameters(module, torch.Generator(device=device), device)
+        module.load_state_dict(weights)
         optimizer_state, settings = _state.check_optimizer(state["optimizer"], list(module.parameters()),
                                                            OPTIMIZERS, device)
         self._drop_optional_attributes()

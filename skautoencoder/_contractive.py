@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
 from ._docs import fill_doc
+from .nn.corruption import check_level
 from .nn.losses import contraction
 
 __all__ = ["ContractiveAutoencoder"]
@@ -127,6 +128,9 @@ class ContractiveAutoencoder(BaseAutoencoder):
         self.contraction_weight = contraction_weight
         self.noise = noise
         self.noise_level = noise_level
+
+    def _check_params(self):
+        check_level(self.noise, self.noise_level)
 
     def _loss_is_plain_mse(self):
         return False  # a contraction penalty

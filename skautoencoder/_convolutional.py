@@ -142,6 +142,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             raise ValueError(
                 f"image_shape={shape} holds {math.prod(shape)} values per row, but X has {n_features} features."
             )
+        shape = tuple(int(s) for s in shape)  # numpy ints too: torch's layers take Python ints only
         return shape if len(shape) == 3 else (1, *shape)
 
     def _build_module(self, n_features):
@@ -151,6 +152,6 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         return build_conv_autoencoder(
-            self._input_shape(n_features), channels, self.kernel_size, self._hidden_sizes(),
+            self._input_shape(n_features), tuple(int(c) for c in channels), int(self.kernel_size), self._hidden_sizes(),
             self.n_components_, self.activation, self._output_activation(),
         )

@@ -2,6 +2,7 @@
 
 from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
 from ._docs import fill_doc
+from .nn.corruption import check_level
 
 __all__ = ["DenoisingAutoencoder"]
 
@@ -123,3 +124,6 @@ class DenoisingAutoencoder(BaseAutoencoder):
         )
         self.noise = noise
         self.noise_level = noise_level
+
+    def _check_params(self):
+        check_level(self.noise, self.noise_level)

@@ -6,6 +6,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context, clone
 from sklearn.utils._mask import _get_mask
+from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -33,7 +34,9 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         noise_level=0.2, random_state=random_state)``.
 
     missing_values : float or np.nan, default=np.nan
-        The placeholder of missing entries.
+        The placeholder of missing entries. With a placeholder other than
+        NaN, ``X`` must hold no NaN (as for
+        :class:`~sklearn.impute.SimpleImputer`).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the default estimator; unused when ``estimator`` is given.
@@ -89,7 +92,8 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _standardised(self, X, reset):
         """``(X with NaN for every missing entry, standardised copy, mask of missing)``."""
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                          ensure_all_finite="allow-nan", copy=True)
+                          ensure_all_finite="allow-nan" if is_scalar_nan(self.missing_values) else True,
+                          copy=True)  # NaN is refused where it does not mark the missing entries
         missing = _get_mask(X, self.missing_values)
         X[missing] = np.nan
         if reset:
@@ -145,6 +149,6 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

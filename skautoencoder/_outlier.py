@@ -102,7 +102,7 @@ class AutoencoderOutlierDetector(BaseAutoencoder):
         "scale_errors": ["boolean"],
     }
 
-    _fitted_attributes = {"error_scale_": "array?"}
+    _fitted_attributes = {"error_scale_": "features?"}
     _max_iter_is_budget = True
 
     def __init__(

@@ -52,9 +52,12 @@ def _join_arrays(obj, arrays, field):
         if set(obj) == {_ARRAY}:
             key = obj[_ARRAY]
             tensor = arrays.get(key) if isinstance(key, str) else None
-            if not isinstance(tensor, torch.Tensor) or tensor.is_sparse or tensor.is_complex():
-                raise ValueError(f"{field} refers to a missing or malformed tensor {key!r}")
-            return tensor.detach().numpy()
+            if isinstance(tensor, torch.Tensor) and not tensor.is_sparse and not tensor.is_complex():
+                try:
+                    return tensor.detach().numpy()
+                except TypeError:  # a dtype that numpy lacks (bfloat16, ...): write never stores one
+                    pass
+            raise ValueError(f"{field} refers to a missing or malformed tensor {key!r}")
         return {k: _join_arrays(v, arrays, f"{field}.{k}") for k, v in obj.items()}
     if isinstance(obj, list):
         return [_join_arrays(v, arrays, f"{field}[{i}]") for i, v in enumerate(obj)]

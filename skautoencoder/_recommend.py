@@ -4,6 +4,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array
 
@@ -66,6 +67,9 @@ def recommend(estimator, X, n=10, *, exclude_seen=True):
     >>> recommend(model, R[:2], n=3).shape
     (2, 3)
     """
+    # a data frame goes to the estimator as it is, a block of rows at a time: its column names are
+    # checked against those the estimator was fitted with (a numpy copy only warned, in any order)
+    frame = X if hasattr(X, "columns") and not sp.issparse(X) else None
     if not sp.issparse(X):
         X = check_array(X, dtype=None, ensure_all_finite="allow-nan", input_name="X")
     else:
@@ -74,7 +78,8 @@ def recommend(estimator, X, n=10, *, exclude_seen=True):
     out = np.empty((X.shape[0], n), dtype=np.intp)
     for start in range(0, X.shape[0], _BLOCK):
         block = X[start:start + _BLOCK]
-        scores = np.asarray(estimator.inverse_transform(estimator.transform(block)), dtype=np.float64)
+        rows = block if frame is None else _safe_indexing(frame, np.arange(start, start + block.shape[0]))
+        scores = np.asarray(estimator.inverse_transform(estimator.transform(rows)), dtype=np.float64)
         if scores.shape != block.shape:
             raise ValueError(
                 f"estimator.inverse_transform(estimator.transform(X)) has shape {scores.shape}, "

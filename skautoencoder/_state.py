@@ -47,13 +47,14 @@ def to_numpy(obj):
 
 
 #: Kinds of fitted attribute held as numpy arrays (the others are plain values).
-ARRAY_KINDS = ("array", "code", "matrix", "square")
+ARRAY_KINDS = ("array", "code", "features", "matrix", "square")
 
 
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
     'matrix': 2-D, one column per feature; 'code': n_components_ entries; 'square':
-    n_components_ x n_components_; shapes checked in :func:`check_fields`)."""
+    n_components_ x n_components_; 'features': one positive scale per feature; shapes checked
+    in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -67,7 +68,7 @@ def _field(name, value, kind):
                 isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
             raise ValueError(f"{name} should be a list of floats.")
         return [float(v) for v in value]
-    if kind in ("array", "code"):
+    if kind in ("array", "code", "features"):
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
         return value.astype(np.float64)
@@ -118,12 +119,20 @@ def check_fields(state, declared, architecture_params):
                 fitted[name].shape[1] != fitted["n_features_in_"] or np.isinf(fitted[name]).any()):
             # NaN marks a column never observed (missing='mask'); infinities are never valid
             raise ValueError(f"fitted attribute {name} should hold n_features_in_ columns without infinities.")
+        if kind.rstrip("?") == "features" and name in fitted and (
+                fitted[name].shape != (fitted["n_features_in_"],) or not np.isfinite(fitted[name]).all()
+                or not (fitted[name] > 0).all()):
+            raise ValueError(f"fitted attribute {name} should hold n_features_in_ finite positive values.")
         width = fitted["n_components_"]
         shape = {"code": (width,), "square": (width, width)}.get(kind.rstrip("?"))
         if shape is not None and name in fitted and (
                 fitted[name].shape != shape or not np.isfinite(fitted[name]).all()):
             raise ValueError(f"fitted attribute {name} should be a finite array of shape {shape} "
                              "(n_components_ per axis).")
+    pieces = {kind.rstrip("?"): name in fitted for name, kind in declared.items() if kind.rstrip("?") in ("code", "square")}
+    if len(set(pieces.values())) > 1:  # the code term of the scores: its centre and precision together
+        raise ValueError(f"fitted attributes of kinds {sorted(pieces)} (the code term) should be all present "
+                         "or all absent.")
     if fitted["n_iter_"] != len(fitted["loss_curve_"]):
         raise ValueError(f"n_iter_ ({fitted['n_iter_']}) should be the length of loss_curve_ "
                          f"({len(fitted['loss_curve_'])}).")
@@ -143,7 +152,10 @@ def check_fields(state, declared, architecture_params):
         raise ValueError(f"architecture should record {sorted(architecture_params)}.")
     if not isinstance(state["device_"], str):
         raise ValueError("device_ should be a str.")
-    return fitted, dict(architecture), _field("seed", state["seed"], "int")
+    seed = _field("seed", state["seed"], "int")
+    if seed < 0:  # fit draws it from [0, 2**31 - 1); partial_fit seeds numpy's SeedSequence with it
+        raise ValueError(f"seed should be a non-negative int, got {seed}.")
+    return fitted, dict(architecture), seed
 
 
 def check_weights(weights, expected):

@@ -18,6 +18,10 @@ from .nn.modules import build_variational_autoencoder
 
 __all__ = ["VariationalAutoencoder"]
 
+#: Variances up to this many float64 epsilons of a column's mean square are the rounding of
+#: E[x²] - E[x]², not variation (a relative standard deviation below about 5e-7).
+_CANCELLATION = 1000
+
 
 @fill_doc
 class VariationalAutoencoder(BaseAutoencoder):
@@ -167,7 +171,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         # (of the root mean variance for a constant feature)
         counts, sums, squares = _ordered.column_moments(X, self.missing)
         counts = np.maximum(counts, 1)
-        std = np.sqrt(np.maximum(squares / counts - (sums / counts) ** 2, 0.0))
+        mean_square = squares / counts
+        variance = mean_square - (sums / counts) ** 2
+        # a constant column leaves rounding noise of its mean square here, not 0: it is constant
+        variance[variance <= _CANCELLATION * np.finfo(np.float64).eps * mean_square] = 0.0
+        std = np.sqrt(np.maximum(variance, 0.0))
         rms = float(np.sqrt(np.mean(std ** 2))) or 1.0
         floor = 1e-2 * np.where(std > 0, std, rms)
         with torch.no_grad():

@@ -281,6 +281,28 @@ def test_keyboard_interrupt_keeps_best_weights_and_can_resume(digits, monkeypatc
     assert ae.n_iter_ > 5 and ae.score(X_test) > best_epoch_score
 
 
+@pytest.mark.parametrize("n_components", [1, 2])
+def test_keyboard_interrupt_also_stops_the_random_start_run_of_small_codes(digits, monkeypatch, n_components):
+    # codes of one or two units fit from the PCA start, then from init='random': a Ctrl-C in the
+    # first run started the second anyway (up to max_iter more epochs), whose status replaced it
+    X_train = digits[0][:300]  # 270 training rows, batches of 32: 9 steps per epoch
+    steps = []
+    _interrupt_at(monkeypatch, 2 * 9 + 3)  # in the PCA start's run, epoch 3
+    from skautoencoder.nn import training
+
+    real = training.Trainer.train_epoch
+    monkeypatch.setattr(training.Trainer, "train_epoch", lambda self, *a, **k: steps.append(1) or real(self, *a, **k))
+    ae = Autoencoder(n_components, hidden_layer_sizes=(8,), batch_size=32, max_iter=6, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="interrupted after 2 epoch"):
+        ae.fit(X_train)
+    assert len(steps) == 3 and ae.n_iter_ == 2 and np.isfinite(ae.score(X_train))
+    # a Ctrl-C in init='random''s run (after the 6 epochs of the first) is reported too
+    _interrupt_at(monkeypatch, 6 * 9 + 2 * 9 + 3)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        Autoencoder(n_components, hidden_layer_sizes=(8,), batch_size=32, max_iter=6, n_iter_no_change=99,
+                    random_state=0).fit(X_train)
+
+
 def test_invalid_parameters_and_devices(digits):
     X = digits[0][:50]
     with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive integers"):

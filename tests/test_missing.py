@@ -125,6 +125,22 @@ def test_imputer_with_a_placeholder_and_a_given_estimator():
     assert not np.any(filled == -1.0)
 
 
+def test_imputer_with_a_placeholder_rejects_nan_as_scikit_learn_imputers_do():
+    # NaN was taken, left out of the column means and returned unfilled by transform
+    X = low_rank(50, 5)
+    X[::7, 3] = -1.0
+    X[0, 0] = np.nan
+    for imputer in (AutoencoderImputer(Autoencoder(2, max_iter=1), missing_values=-1.0),
+                    SimpleImputer(missing_values=-1.0)):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            imputer.fit(X)
+    fitted = AutoencoderImputer(Autoencoder(2, max_iter=1), missing_values=-1.0).fit(np.nan_to_num(X))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fitted.transform(X)
+    assert not fitted.__sklearn_tags__().input_tags.allow_nan
+    assert AutoencoderImputer().__sklearn_tags__().input_tags.allow_nan
+
+
 def test_missing_zero_still_rejects_nan():
     X = low_rank(50, 5)
     X[0, 0] = np.nan

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 import skautoencoder
 from skautoencoder import (
     Autoencoder,
+    AutoencoderOutlierDetector,
     ContractiveAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
@@ -113,11 +114,18 @@ STATE_CORRUPTIONS = {
     "unknown attribute": lambda p, s: s["attributes"].update(evil_=1),
     "feature names of wrong length": lambda p, s: s.update(feature_names_in_=["a"]),
     "device not a string": lambda p, s: s.update(device_=3),
+    "negative seed": lambda p, s: s.update(seed=-1),  # partial_fit would fail in numpy's SeedSequence
+    "code term half missing": lambda p, s: s["attributes"].pop("_code_center"),  # score_samples: AttributeError
+    # a network far too large to allocate: refused by its shapes, before torch tries (was a RuntimeError)
+    "architecture too large to build": lambda p, s: s["architecture"].update(hidden_layer_sizes=[10**12]),
+    "n_features_in_ too large to build": lambda p, s: s["attributes"].update(n_features_in_=10**12),
     # weights
     "wrong shape": lambda p, s: p["arrays"].update({_ref(s, "weights", _first_weight(s)): torch.zeros(2, 2)}),
     "missing weight": lambda p, s: s["weights"].pop(_first_weight(s)),
     "nan weight": lambda p, s: p["arrays"][_ref(s, "weights", _first_weight(s))].fill_(float("nan")),
     "weight not a tensor": lambda p, s: p["arrays"].update({_ref(s, "weights", _first_weight(s)): [1.0]}),
+    "bfloat16 weight": lambda p, s: p["arrays"].update(  # numpy has no bfloat16 (was torch's TypeError)
+        {_ref(s, "weights", _first_weight(s)): p["arrays"][_ref(s, "weights", _first_weight(s))].bfloat16()}),
     "dangling array reference": lambda p, s: s["weights"].update({_first_weight(s): {"__array__": "999"}}),
     # optimiser state
     "nan optimizer state": lambda p, s: p["arrays"][_ref(s["optimizer"]["state"][0], "exp_avg")].fill_(float("nan")),
@@ -139,6 +147,20 @@ def test_malformed_state_is_refused_naming_the_field(tmp_path, corruption):
     with pytest.raises(ValueError, match="is a corrupted (or inconsistent )?skautoencoder model") as info:
         skautoencoder.load(bad)
     assert "Traceback" not in str(info.value)
+
+
+@pytest.mark.parametrize("scale", [[1.0, 1.0, 1.0], [float("nan")] * 16, [0.0] * 16, [-1.0] * 16])
+def test_malformed_error_scale_is_refused(tmp_path, scale):
+    # a wrong length failed in torch at score time; NaN, zero or negative scales gave NaN or -inf scores
+    model = AutoencoderOutlierDetector(**SMALL, scale_errors=True).fit(X)
+    path = tmp_path / "detector.pt"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    state = json.loads(payload["state"])
+    payload["arrays"][_ref(state, "attributes", "error_scale_")] = torch.tensor(scale, dtype=torch.float64)
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="error_scale_ should hold n_features_in_ finite positive values"):
+        skautoencoder.load(path)
 
 
 @pytest.mark.parametrize("corruption", [

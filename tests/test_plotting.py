@@ -217,6 +217,20 @@ def test_reconstruction_feature_names_from_pandas(plt):
     np.testing.assert_array_equal(display.lines_[1, 0].get_ydata(), X.iloc[1].to_numpy())
 
 
+def test_reconstruction_of_rows_with_missing_entries(plt, digits):
+    # missing='mask' models take NaN; the display refused it ("Input contains NaN")
+    X = digits[0][:100].copy()
+    X[np.random.RandomState(0).rand(*X.shape) < 0.3] = np.nan
+    ae = Autoencoder(3, missing="mask", **SMALL).fit(X)
+    display = ReconstructionDisplay.from_estimator(ae, X, n_samples=2, image_shape=(8, 8))
+    np.testing.assert_array_equal(display.images_[0, 1].get_array().filled(np.nan), X[1].reshape(8, 8))
+    expected = ae.inverse_transform(ae.transform(X[:2]))
+    assert display.images_[0, 0].get_clim() == pytest.approx(
+        (np.nanmin([X[:2], expected]), np.nanmax([X[:2], expected])))  # the grey scale ignores NaN
+    lines = ReconstructionDisplay.from_estimator(ae, X, n_samples=2).lines_
+    np.testing.assert_array_equal(lines[0, 0].get_ydata(), X[0])
+
+
 def test_reconstruction_takes_the_image_shape_of_a_convolutional_autoencoder(plt, digits):
     cae = ConvolutionalAutoencoder(4, image_shape=(8, 8), channels=(4,), max_iter=2, random_state=0)
     cae.fit(digits[0][:100])

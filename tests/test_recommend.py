@@ -1,5 +1,7 @@
 """Rating models (``missing='mask'``) and top-n recommendations."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -47,6 +49,23 @@ def test_dense_nan_input_gives_the_same_recommendations(fitted):
     model, R, _, seen = fitted
     dense = np.where(seen, R.toarray(), np.nan)[:20]
     np.testing.assert_array_equal(recommend(model, dense, n=5), recommend(model, R[:20], n=5))
+
+
+def test_data_frames_keep_their_column_names(fitted):
+    # recommend passed a numpy copy: a model fitted on a frame warned "X does not have valid
+    # feature names", and took columns in another order without a word
+    pd = pytest.importorskip("pandas")
+    model, R, _, _ = fitted
+    columns = [f"item{j}" for j in range(R.shape[1])]
+    frame = pd.DataFrame(np.where(R.toarray() == 0, np.nan, R.toarray()), columns=columns)
+    named = Autoencoder(4, hidden_layer_sizes=(32,), missing="mask", max_iter=5, random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        top = recommend(named, frame, n=3)
+    plain = Autoencoder(4, hidden_layer_sizes=(32,), missing="mask", max_iter=5, random_state=0).fit(frame.to_numpy())
+    np.testing.assert_array_equal(top, recommend(plain, frame.to_numpy(), n=3))  # the same model, unnamed
+    with pytest.raises(ValueError, match="feature names should match"):
+        recommend(named, frame[columns[::-1]], n=3)
 
 
 def test_a_user_who_has_seen_everything_gets_minus_one(fitted):

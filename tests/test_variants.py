@@ -243,6 +243,23 @@ def test_vae_sample_is_seeded_and_typed(digits, vae_default):
         vae.sample(0)
 
 
+def test_vae_constant_columns_get_the_floor_of_constant_columns():
+    # E[x²] - E[x]² of a constant column is rounding noise, often positive: the column then got
+    # an observation-scale floor of 1% of that noise (about 1e-10) instead of 1% of the root mean
+    # variance, and on identical rows the scale started there: scores of about -1e15
+    value = 0.5488135039273248  # its mean square minus its squared mean is positive over 50 rows
+    X = np.full((50, 6), value)
+    vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
+    np.testing.assert_allclose(vae.module_.log_scale_min.numpy(), np.log(1e-2))  # 1% of the fallback 1
+    assert -1e3 < vae.offset_ < 0 and np.all(vae.score_samples(X) > -1e3)
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 3)
+    X[:, 1] = value
+    vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X)
+    rms = np.sqrt(np.mean(X.var(axis=0)))
+    assert vae.module_.log_scale_min[1].item() == pytest.approx(np.log(1e-2 * rms))
+
+
 def test_vae_bce_samples_follow_the_pixel_means(digits):
     X_train, _ = digits
     vae = VariationalAutoencoder(8, loss="bce", max_iter=40, random_state=0).fit(X_train)
@@ -288,6 +305,30 @@ def test_convolutional_image_shape_errors():
         ConvolutionalAutoencoder(kernel_size=4).fit(X)
     model = ConvolutionalAutoencoder(2, image_shape=(3, 2, 2), channels=(4,), max_iter=2, random_state=0)
     assert model.fit(X).inverse_transform(model.transform(X)).shape == (20, 12)
+
+
+def test_convolutional_takes_numpy_integers():
+    # image_shape=np.array(...) or numpy ints (e.g. images.shape computed with numpy) reached
+    # torch's nn.Unflatten, which raised "unflattened_size must be tuple of ints"
+    X = np.random.RandomState(0).rand(30, 16)
+    reference = ConvolutionalAutoencoder(2, image_shape=(4, 4), channels=(2, 4), kernel_size=3, max_iter=2,
+                                         random_state=0).fit(X)
+    for image_shape in (np.array([4, 4]), (np.int64(4), np.int64(4))):
+        model = ConvolutionalAutoencoder(2, image_shape=image_shape, channels=np.array([2, 4]),
+                                         kernel_size=np.int64(3), max_iter=2, random_state=0).fit(X)
+        np.testing.assert_array_equal(model.transform(X), reference.transform(X))
+
+
+@pytest.mark.parametrize("model", [DenoisingAutoencoder, ContractiveAutoencoder])
+@pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
+def test_noise_level_of_a_probability_noise_is_at_most_one(model, noise):
+    # was accepted: every entry was corrupted in every batch, and the model learnt column means
+    X = np.random.RandomState(0).rand(30, 4)
+    for method in ("fit", "partial_fit"):
+        with pytest.raises(ValueError, match=f"noise_level=1.5 is the probability .* noise='{noise}'"):
+            getattr(model(2, noise=noise, noise_level=1.5, max_iter=1), method)(X)
+    model(2, noise=noise, noise_level=1.0, max_iter=1).fit(X)
+    model(2, noise="gaussian", noise_level=1.5, max_iter=1).fit(X)  # a standard deviation: any size
 
 
 def test_sparse_denoising_is_a_matter_of_parameters(digits):

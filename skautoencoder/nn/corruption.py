@@ -6,7 +6,7 @@ reproducible and never touches torch's global random state.
 
 import torch
 
-__all__ = ["NOISES", "corrupt", "hide"]
+__all__ = ["NOISES", "check_level", "corrupt", "hide"]
 
 NOISES = ("gaussian", "masking", "salt_and_pepper")
 
@@ -41,6 +41,16 @@ def corrupt(X, noise, level, generator):
         extreme = torch.where(salt, X.amax(dim=0, keepdim=True), X.amin(dim=0, keepdim=True))
         return torch.where(hit, extreme, X)
     raise ValueError(f"Unknown noise {noise!r}; expected one of {NOISES}.")
+
+
+def check_level(noise, level):
+    """Raise a ValueError when ``level`` is no valid strength of ``noise``: a probability,
+    at most 1, for ``"masking"`` and ``"salt_and_pepper"`` (any ``level >= 0`` for ``"gaussian"``)."""
+    if noise in ("masking", "salt_and_pepper") and level > 1:
+        raise ValueError(
+            f"noise_level={level!r} is the probability of corrupting an entry with noise={noise!r}: "
+            "it must be in [0, 1]."
+        )
 
 
 def hide(X, fraction, generator):

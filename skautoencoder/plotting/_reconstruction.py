@@ -179,7 +179,7 @@ class ReconstructionDisplay:
         kwargs = {"interpolation": "nearest"}
         if len(shape) == 2 or shape[0] == 1:
             both = np.concatenate([X, X_rec])
-            kwargs.update(cmap="gray", vmin=float(both.min()), vmax=float(both.max()))
+            kwargs.update(cmap="gray", vmin=float(np.nanmin(both)), vmax=float(np.nanmax(both)))
         kwargs.update(imshow_kwargs or {})
         n_samples = X.shape[0]
         self.images_ = np.empty((2, n_samples), dtype=object)
@@ -286,7 +286,8 @@ class ReconstructionDisplay:
         rows = np.arange(n_rows if n_samples is None else min(int(n_samples), n_rows))
         X_shown = _safe_indexing(X, rows)
         X_rec = estimator.inverse_transform(estimator.transform(X_shown))
-        X_shown = check_array(X_shown, accept_sparse=True, dtype=None)
+        # NaN: unobserved entries (missing='mask'), left blank in the plot
+        X_shown = check_array(X_shown, accept_sparse=True, dtype=None, ensure_all_finite="allow-nan")
         if sp.issparse(X_shown):
             X_shown = X_shown.toarray()
         if image_shape is None:
