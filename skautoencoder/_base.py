@@ -270,9 +270,10 @@ class BaseAutoencoder(
     def _resolve_params(self):
         """Resolve parameters into fitted attributes at every training call (not only the first)."""
 
-    def _after_training(self, X):
+    def _after_training(self, X, first=True):
         """Fit what the variant derives from the trained network and the training rows ``X``
-        (validated), at the end of every training call, before ``offset_``."""
+        (validated), at the end of every training call, before ``offset_``; ``first``: False
+        for a :meth:`partial_fit` chunk after the first (the rows seen before count too)."""
 
     def _loss_is_plain_mse(self):
         """Whether the training loss is exactly ``mse_loss(module_(X), X)``, drawing nothing
@@ -573,6 +574,8 @@ class BaseAutoencoder(
                     restore_start(self, X, start_rows)
                     r2 = self._r2_by_width(X, measured)
             self.explained_variance_ratio_ = np.diff(r2[:self.n_components_ + 1])
+        else:  # a warm start after ordered=True: the ratios were of that code
+            self.__dict__.pop("explained_variance_ratio_", None)
         self._after_training(X)
         self._calibrate(X, heldout)
         # last: the held-out rows measured the start (offset_, the width, explained_variance_ratio_)
@@ -630,7 +633,9 @@ class BaseAutoencoder(
         if self._is_ordered():
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
-        self._after_training(X)
+        else:
+            self.__dict__.pop("explained_variance_ratio_", None)
+        self._after_training(X, first=first)
         self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self

@@ -27,6 +27,46 @@ def feature_quantiles(X, n_quantiles=N_QUANTILES):
     return out
 
 
+def merge_quantiles(quantiles, counts, X, row_weight=1.0):
+    """Quantiles of the rows that ``quantiles`` summarises and of the rows of ``X`` together.
+
+    Streaming (``partial_fit``) keeps no rows, only their quantiles: each of the
+    ``n_quantiles`` stored values of column ``j`` stands for ``counts[j] / n_quantiles``
+    of the ``counts[j]`` rows seen there, each observed entry of ``X`` for
+    ``row_weight`` rows (more than one when ``X`` is a subset of its chunk), and the
+    new quantiles are those of the weighted values (each at the middle of its weight).
+    The smallest and largest values seen stay the ends.
+
+    Parameters
+    ----------
+    quantiles : ndarray of shape (n_quantiles, n_features)
+        Of :func:`feature_quantiles` or of an earlier merge (NaN: never observed).
+    counts : ndarray of shape (n_features,)
+        Rows they summarise, per column (the observed entries).
+    X : ndarray of shape (n_samples, n_features)
+        The new rows (NaN = unobserved).
+    row_weight : float, default=1.0
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_quantiles, n_features)
+    counts : ndarray of shape (n_features,)
+    """
+    n_quantiles = quantiles.shape[0]
+    levels = np.linspace(0.0, 1.0, n_quantiles)
+    observed = ~np.isnan(X)
+    out = quantiles.copy()
+    for j in np.flatnonzero(observed.any(axis=0)):
+        values, weights = X[observed[:, j], j], np.full(int(observed[:, j].sum()), float(row_weight))
+        if counts[j] > 0 and not np.isnan(quantiles[0, j]):
+            values = np.concatenate([quantiles[:, j], values])
+            weights = np.concatenate([np.full(n_quantiles, counts[j] / n_quantiles), weights])
+        order = np.argsort(values, kind="stable")
+        values, weights = values[order], weights[order]
+        out[:, j] = np.interp(levels, (np.cumsum(weights) - 0.5 * weights) / weights.sum(), values)
+    return out, counts + row_weight * observed.sum(axis=0)
+
+
 def match_marginals(samples, model_quantiles, data_quantiles):
     """Map each column of ``samples`` through the model's CDF (``model_quantiles``)
     and the data's quantile function (``data_quantiles``); columns whose data

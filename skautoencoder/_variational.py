@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _ordered
 from ._base import BaseAutoencoder
 from ._docs import fill_doc
-from ._marginals import feature_quantiles, match_marginals
+from ._marginals import feature_quantiles, match_marginals, merge_quantiles
 from .nn.losses import gaussian_kl, negative_log_likelihood
 from .nn.modules import build_variational_autoencoder
 
@@ -69,7 +69,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     training_quantiles_ : ndarray of shape (1000, n_features_in_)
         Quantiles of each feature of the training rows (of at most 10,000 of
         them, drawn at random), at 1,000 evenly spaced levels from 0 to 1;
-        NaN for a feature never observed (``missing='mask'``).
+        NaN for a feature never observed (``missing='mask'``). With
+        :meth:`partial_fit`, of all the chunks seen: each chunk's rows are
+        merged into the quantiles of those before, weighted by their number.
 
     model_quantiles_ : ndarray of shape (1000, n_features_in_)
         The same quantiles of 10,000 rows drawn from the model itself (prior,
@@ -95,7 +97,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
-    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix"}
+    # _quantile_rows: the rows training_quantiles_ summarises, per feature (one row), which
+    # partial_fit merges its chunks' quantiles with
+    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix", "_quantile_rows": "matrix?"}
 
     def _loss_is_plain_mse(self):
         return False  # a sampled ELBO
@@ -182,13 +186,23 @@ class VariationalAutoencoder(BaseAutoencoder):
             self.module_.log_scale.fill_(math.log(rms))
             self.module_.log_scale_min.copy_(torch.as_tensor(np.log(floor)))
 
-    def _after_training(self, X):
-        """Store the quantiles that :meth:`sample` maps its raw draws through."""
+    def _after_training(self, X, first=True):
+        """Store the quantiles that :meth:`sample` maps its raw draws through: of the rows
+        of ``X`` (at most 10,000 of them); after a later :meth:`partial_fit` chunk, of all
+        the rows seen (:func:`_marginals.merge_quantiles`), not of the last chunk alone."""
         rng = np.random.RandomState(self._seed)
         rows = X
         if X.shape[0] > self._QUANTILE_ROWS:
             rows = X[np.sort(rng.choice(X.shape[0], self._QUANTILE_ROWS, replace=False))]
-        self.training_quantiles_ = feature_quantiles(self._to_tensor(rows, torch.float64).cpu().numpy())
+        dense = self._to_tensor(rows, torch.float64).cpu().numpy()
+        seen = getattr(self, "_quantile_rows", None)
+        if first or seen is None:
+            self.training_quantiles_ = feature_quantiles(dense)
+            seen = np.zeros((1, X.shape[1]))
+        else:
+            self.training_quantiles_, _ = merge_quantiles(self.training_quantiles_, seen[0], dense,
+                                                          X.shape[0] / rows.shape[0])
+        self._quantile_rows = seen + _ordered.column_moments(X, self.missing)[0]
         self.model_quantiles_ = feature_quantiles(self._raw_samples(self._QUANTILE_ROWS, rng))
 
     def _raw_samples(self, n_samples, random_state):

@@ -112,6 +112,17 @@ def test_explained_variance_ratio_is_r2_of_truncated_codes():
     assert not hasattr(Autoencoder(6, max_iter=5, random_state=0).fit(X), "explained_variance_ratio_")
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_warm_start_without_order_drops_the_ratios_of_the_ordered_code(method):
+    # ordered is not an architecture parameter: a warm start may switch it off, and the ratios
+    # measured on the ordered code no longer describe the network
+    X = manifold(3, n_samples=200)
+    ae = Autoencoder(4, ordered=True, max_iter=5, random_state=0).fit(X)
+    assert ae.explained_variance_ratio_.shape == (4,)
+    getattr(ae.set_params(ordered=False, warm_start=True), method)(X)
+    assert not hasattr(ae, "explained_variance_ratio_")
+
+
 def test_fraction_holds_out_rows_without_early_stopping(monkeypatch):
     X = manifold(2, n_samples=300)
     from skautoencoder import _ordered
