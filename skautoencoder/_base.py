@@ -109,7 +109,7 @@ def load(path, device=None):
         When the file was written by another version of skautoencoder or torch.
     """
     target = None if device is None else resolve_device(device)
-    name, params, state = _persistence.read(path)
+    name, params, state, output = _persistence.read(path)
     classes = {cls.__name__: cls for cls in _subclasses(BaseAutoencoder)
                if cls.__module__.startswith("skautoencoder.")}
     if name not in classes:
@@ -122,6 +122,8 @@ def load(path, device=None):
         estimator.set_params(**{k: _as_param(v) for k, v in params.items()})
         estimator._validate_params()
         estimator._restore_fitted_state(state, device=target)
+        if output:  # as pickling keeps it
+            estimator.set_output(**output)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path!s} is a corrupted or inconsistent skautoencoder model: {exc}") from None
     return estimator
@@ -1237,8 +1239,8 @@ class BaseAutoencoder(
         """Write the fitted estimator to a file that loads without unpickling.
 
         The file holds the parameters and the fitted state (plain values as JSON
-        text, arrays as tensors), with the versions of skautoencoder, torch and
-        scikit-learn that wrote it. Read it back with
+        text, arrays as tensors), the ``set_output`` configuration, and the
+        versions of skautoencoder, torch and scikit-learn that wrote it. Read it back with
         :func:`skautoencoder.load`, which uses ``torch.load(weights_only=True)``
         and validates every field, so loading a file cannot run code (unlike
         pickle or joblib, which also work). To save a whole pipeline safely, use
@@ -1260,7 +1262,8 @@ class BaseAutoencoder(
             params["device"] = str(params["device"])
         if not isinstance(params.get("random_state"), (int, type(None))):
             params["random_state"] = None  # a generator's state is not a parameter worth keeping
-        _persistence.write(path, type(self).__name__, params, self._fitted_state())
+        _persistence.write(path, type(self).__name__, params, self._fitted_state(),
+                           getattr(self, "_sklearn_output_config", None))
         return self
 
     # ------------------------------------------------------------------

@@ -64,9 +64,10 @@ def _join_arrays(obj, arrays, field):
     return obj
 
 
-def write(path, class_name, params, state):
+def write(path, class_name, params, state, output=None):
     """Write ``params`` (JSON-able) and ``state`` (plain values and numpy arrays) of an
-    estimator of class ``class_name`` to ``path``."""
+    estimator of class ``class_name`` to ``path``; ``output``: its ``set_output``
+    configuration (e.g. ``{"transform": "pandas"}``), when set."""
     arrays = {}
     payload = {
         "format": FORMAT,
@@ -78,11 +79,14 @@ def write(path, class_name, params, state):
         "state": json.dumps(_split_arrays(state, arrays), allow_nan=True),
         "arrays": arrays,
     }
+    if output:
+        payload["output"] = json.dumps(output)
     torch.save(payload, path)
 
 
 def read(path):
-    """``(class name, params, state)`` of the model file ``path``.
+    """``(class name, params, state, output)`` of the model file ``path`` (``output``: the
+    ``set_output`` configuration, an empty dict when none was written).
 
     Raises
     ------
@@ -118,11 +122,13 @@ def read(path):
         raise ValueError(f"{path!s} is a skautoencoder model of format version "
                          f"{payload.get('format_version')!r}; this skautoencoder reads version {FORMAT_VERSION}.")
     expected = {"format", "format_version", "versions", "class", "params", "state", "arrays"}
-    if set(payload) != expected:
+    if not expected <= set(payload) <= expected | {"output"}:
         raise ValueError(f"{path!s} is a corrupted skautoencoder model: it should hold the fields "
-                         f"{sorted(expected)}, got {sorted(payload)}.")
-    fields = {}
-    for field in ("versions", "params", "state"):
+                         f"{sorted(expected)} (and 'output'), got {sorted(payload)}.")
+    fields = {"output": {}}
+    for field in ("versions", "params", "state", "output"):
+        if field not in payload:
+            continue
         try:
             fields[field] = json.loads(payload[field])
         except (TypeError, ValueError):
@@ -130,6 +136,9 @@ def read(path):
                              "JSON text.") from None
         if not isinstance(fields[field], dict):
             raise ValueError(f"{path!s} is a corrupted skautoencoder model: field {field!r} is not a mapping.")
+    if not all(k == "transform" and v in ("default", "pandas", "polars") for k, v in fields["output"].items()):
+        raise ValueError(f"{path!s} is a corrupted skautoencoder model: field 'output' should map "
+                         "'transform' to 'default', 'pandas' or 'polars'.")
     if not isinstance(payload["class"], str):
         raise ValueError(f"{path!s} is a corrupted skautoencoder model: field 'class' is not a string.")
     arrays = payload["arrays"]
@@ -145,4 +154,4 @@ def read(path):
     if different:
         said = ", ".join(f"{k} {old} (this is {new})" for k, (old, new) in different.items())
         warnings.warn(f"{path!s} was written by {said}; it loads, but check its results.", UserWarning)
-    return payload["class"], fields["params"], state
+    return payload["class"], fields["params"], state, fields["output"]

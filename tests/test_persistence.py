@@ -165,7 +165,7 @@ def test_malformed_error_scale_is_refused(tmp_path, scale):
 
 @pytest.mark.parametrize("corruption", [
     "random bytes", "truncated", "pickle with code", "plain pickle", "joblib", "wrong tag", "future version",
-    "unknown class", "unknown parameter", "invalid parameter", "state not json", "extra field",
+    "unknown class", "unknown parameter", "invalid parameter", "state not json", "extra field", "bad output",
 ])
 def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corruption):
     monkeypatch.chdir(tmp_path)
@@ -197,6 +197,8 @@ def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corrupt
             payload["state"] = "{not json"
         elif corruption == "extra field":
             payload["code"] = "os.system"
+        elif corruption == "bad output":
+            payload["output"] = json.dumps({"transform": "os.system"})
         torch.save(payload, bad)
     with pytest.raises(ValueError, match="skautoencoder model") as info:
         skautoencoder.load(bad)
@@ -205,6 +207,19 @@ def test_bad_files_are_refused_with_a_clear_error(tmp_path, monkeypatch, corrupt
     if corruption in ("random bytes", "plain pickle", "joblib"):
         assert "is not a skautoencoder model file: it is not" in message
     assert not (tmp_path / "PWNED_BY_PICKLE").exists()
+
+
+def test_set_output_survives_save_and_load_as_it_survives_pickling(tmp_path):
+    pd = pytest.importorskip("pandas")
+    model = Autoencoder(**SMALL).set_output(transform="pandas").fit(X)
+    model.save(tmp_path / "m.pt")
+    loaded = skautoencoder.load(tmp_path / "m.pt")
+    for restored in (loaded, pickle.loads(pickle.dumps(model))):
+        codes = restored.transform(X)
+        assert isinstance(codes, pd.DataFrame) and list(codes.columns) == list(model.get_feature_names_out())
+    Autoencoder(**SMALL).fit(X).save(tmp_path / "plain.pt")  # no configuration: none written
+    assert "output" not in torch.load(tmp_path / "plain.pt", weights_only=True)
+    assert isinstance(skautoencoder.load(tmp_path / "plain.pt").transform(X), np.ndarray)
 
 
 def test_file_of_another_version_warns(tmp_path):
