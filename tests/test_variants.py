@@ -296,6 +296,22 @@ def test_vae_quantiles_of_wide_data_stay_small(monkeypatch):
     assert vae.training_quantiles_.shape == (150, 600)
 
 
+@pytest.mark.parametrize("shape", [(2000, 8), (7, 3), (1, 4)])
+@pytest.mark.parametrize("n_quantiles", [1000, 100, 2])
+def test_feature_quantiles_are_numpys(shape, n_quantiles):
+    rng = np.random.RandomState(0)
+    X = rng.standard_exponential(shape) * rng.randint(0, 2, shape)  # ties and a point mass at 0
+    levels = np.linspace(0, 1, n_quantiles)
+    np.testing.assert_array_equal(feature_quantiles(X, n_quantiles), np.quantile(X, levels, axis=0))
+    X[rng.rand(*shape) < 0.4] = np.nan
+    X[:, 0] = np.nan
+    quantiles = feature_quantiles(X, n_quantiles)
+    assert np.isnan(quantiles[:, 0]).all()
+    for j in range(1, shape[1]):
+        observed = X[~np.isnan(X[:, j]), j]
+        np.testing.assert_array_equal(quantiles[:, j], np.quantile(observed, levels) if observed.size else np.nan)
+
+
 def test_merged_quantiles_are_those_of_all_the_rows():
     # two chunks from different distributions: the merged table is the mixture's
     rng = np.random.RandomState(0)
