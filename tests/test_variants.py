@@ -392,7 +392,7 @@ def test_convolutional_takes_numpy_integers():
         np.testing.assert_array_equal(model.transform(X), reference.transform(X))
 
 
-@pytest.mark.parametrize("model", [DenoisingAutoencoder, ContractiveAutoencoder])
+@pytest.mark.parametrize("model", [DenoisingAutoencoder, ContractiveAutoencoder, SparseAutoencoder])
 @pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
 def test_noise_level_of_a_probability_noise_is_at_most_one(model, noise):
     # was accepted: every entry was corrupted in every batch, and the model learnt column means
