@@ -637,7 +637,8 @@ class BaseAutoencoder(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
         else:
             self.__dict__.pop("explained_variance_ratio_", None)
-        self._after_training(X, first=first)
+        if first or status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
+            self._after_training(X, first=first)
         self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self

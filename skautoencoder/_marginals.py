@@ -40,15 +40,33 @@ def _sorted_quantiles(values, levels):
     return np.where(t >= 0.5, high - step * (1 - t), low + step * t)  # numpy's lerp
 
 
+def _table_cdf(table, levels, x, side):
+    """The CDF, at the points ``x``, of the distribution whose quantile function interpolates
+    ``table`` (sorted) at ``levels``: ``side='right'`` its value ``F(x)``, ``'left'`` its
+    limit from the left ``F(x-)`` (the two differ where ``table`` repeats a value: a point mass)."""
+    n = len(table)
+    i = np.searchsorted(table, x, side=side)  # entries <= x ('right') or < x ('left')
+    if n == 1:
+        return (i == 1).astype(np.float64)
+    low = np.clip(i - 1, 0, n - 2)
+    gap = table[low + 1] - table[low]
+    fraction = np.divide(x - table[low], gap, out=np.zeros(len(x)), where=gap > 0)
+    cdf = levels[low] + np.clip(fraction, 0.0, 1.0) * (levels[low + 1] - levels[low])
+    cdf[i == 0], cdf[i == n] = 0.0, 1.0
+    return cdf
+
+
 def merge_quantiles(quantiles, counts, X, row_weight=1.0):
     """Quantiles of the rows that ``quantiles`` summarises and of the rows of ``X`` together.
 
-    Streaming (``partial_fit``) keeps no rows, only their quantiles: each of the
-    ``n_quantiles`` stored values of column ``j`` stands for ``counts[j] / n_quantiles``
-    of the ``counts[j]`` rows seen there, each observed entry of ``X`` for
-    ``row_weight`` rows (more than one when ``X`` is a subset of its chunk), and the
-    new quantiles are those of the weighted values (each at the middle of its weight).
-    The smallest and largest values seen stay the ends.
+    Streaming (``partial_fit``) keeps no rows, only their quantiles: column ``j`` of
+    ``quantiles`` is read as the distribution it is the quantile function of (linear
+    between the stored levels, as :func:`feature_quantiles` interpolates), of
+    ``counts[j]`` rows; each observed entry of ``X`` stands for ``row_weight`` rows
+    (more than one when ``X`` is a subset of its chunk). The new quantiles are those of
+    the mixture, read off its CDF at the stored levels: merging never moves the values
+    already stored (a chunk with their distribution leaves them as they are), however
+    many chunks follow. The smallest and largest values seen stay the ends.
 
     Parameters
     ----------
@@ -70,13 +88,17 @@ def merge_quantiles(quantiles, counts, X, row_weight=1.0):
     observed = ~np.isnan(X)
     out = quantiles.copy()
     for j in np.flatnonzero(observed.any(axis=0)):
-        values, weights = X[observed[:, j], j], np.full(int(observed[:, j].sum()), float(row_weight))
-        if counts[j] > 0 and not np.isnan(quantiles[0, j]):
-            values = np.concatenate([quantiles[:, j], values])
-            weights = np.concatenate([np.full(n_quantiles, counts[j] / n_quantiles), weights])
-        order = np.argsort(values, kind="stable")
-        values, weights = values[order], weights[order]
-        out[:, j] = np.interp(levels, (np.cumsum(weights) - 0.5 * weights) / weights.sum(), values)
+        new = np.sort(X[observed[:, j], j])
+        if counts[j] <= 0 or np.isnan(quantiles[0, j]):  # first seen here: as feature_quantiles
+            out[:, j] = _sorted_quantiles(new, levels)
+            continue
+        table, weight = quantiles[:, j], row_weight * len(new)
+        knots = np.unique(np.concatenate([table, new]))
+        # the mixture's CDF just below and at each knot (linear between knots)
+        below, at = ((counts[j] * _table_cdf(table, levels, knots, side)
+                      + weight * np.searchsorted(new, knots, side=side) / len(new)) / (counts[j] + weight)
+                     for side in ("left", "right"))
+        out[:, j] = np.interp(levels, np.column_stack([below, at]).ravel(), np.repeat(knots, 2))
     return out, counts + row_weight * observed.sum(axis=0)
 
 

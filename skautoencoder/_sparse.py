@@ -7,6 +7,7 @@ from torch import nn
 
 from ._base import NOISE_CONSTRAINTS, BaseAutoencoder
 from ._docs import fill_doc
+from .nn.corruption import check_level
 from .nn.losses import kl_sparsity, l1_sparsity
 from .nn.modules import TopK
 
@@ -79,7 +80,8 @@ class SparseAutoencoder(BaseAutoencoder):
         Corruption of training batches, as in :class:`DenoisingAutoencoder`.
 
     noise_level : float, default=0.2
-        Strength of ``noise``.
+        Strength of ``noise``: a standard deviation (gaussian) or a
+        probability, at most 1 (masking, salt and pepper).
 
     Attributes
     ----------
@@ -181,6 +183,7 @@ class SparseAutoencoder(BaseAutoencoder):
         self.noise_level = noise_level
 
     def _check_params(self):
+        check_level(self.noise, self.noise_level)
         if self.init == "pca" and self.sparsity != "topk":
             raise ValueError(
                 f"sparsity={self.sparsity!r} needs init='random' (or 'auto'), got init='pca': a PCA "

@@ -47,14 +47,14 @@ def to_numpy(obj):
 
 
 #: Kinds of fitted attribute held as numpy arrays (the others are plain values).
-ARRAY_KINDS = ("array", "code", "features", "matrix", "square")
+ARRAY_KINDS = ("array", "code", "counts", "features", "matrix", "square")
 
 
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
     'matrix': 2-D, one column per feature; 'code': n_components_ entries; 'square':
-    n_components_ x n_components_; 'features': one positive scale per feature; shapes checked
-    in :func:`check_fields`)."""
+    n_components_ x n_components_; 'features': one positive scale per feature; 'counts': one
+    row of non-negative counts per feature; shapes checked in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -72,7 +72,7 @@ def _field(name, value, kind):
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
         return value.astype(np.float64)
-    if kind in ("matrix", "square"):
+    if kind in ("counts", "matrix", "square"):
         if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 2-D float array.")
         return value.astype(np.float64)
@@ -123,6 +123,11 @@ def check_fields(state, declared, architecture_params):
                 fitted[name].shape != (fitted["n_features_in_"],) or not np.isfinite(fitted[name]).all()
                 or not (fitted[name] > 0).all()):
             raise ValueError(f"fitted attribute {name} should hold n_features_in_ finite positive values.")
+        if kind.rstrip("?") == "counts" and name in fitted and (
+                fitted[name].shape != (1, fitted["n_features_in_"]) or not np.isfinite(fitted[name]).all()
+                or (fitted[name] < 0).any()):
+            raise ValueError(f"fitted attribute {name} should hold one row of n_features_in_ finite "
+                             "non-negative counts.")
         width = fitted["n_components_"]
         shape = {"code": (width,), "square": (width, width)}.get(kind.rstrip("?"))
         if shape is not None and name in fitted and (

@@ -444,6 +444,21 @@ def test_interrupted_first_partial_fit_leaves_a_usable_model(digits, monkeypatch
     assert ae.n_iter_ == 0 and ae.predict(X_train[:3]).shape == (3,)
 
 
+def test_interrupted_partial_fit_merges_no_rows_into_the_vae_quantiles(digits, monkeypatch):
+    # a Ctrl-C restores the weights from before the pass; the chunk's rows were merged into
+    # the training quantiles anyway, so that running the chunk again counted them twice
+    from skautoencoder import VariationalAutoencoder
+
+    X_train = digits[0]
+    vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), random_state=0).partial_fit(X_train[:100])
+    before = vae.training_quantiles_.copy()
+    _interrupt_at(monkeypatch, 2)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        vae.partial_fit(X_train[100:200] + 1.0)
+    np.testing.assert_array_equal(vae._quantile_rows, np.full((1, 64), 100.0))
+    np.testing.assert_array_equal(vae.training_quantiles_, before)
+
+
 def test_float64_inference_copy_follows_training(digits):
     X_train, X_test, _, _ = digits
     ae = Autoencoder(2, hidden_layer_sizes=(8,), random_state=0)

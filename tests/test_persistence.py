@@ -163,6 +163,21 @@ def test_malformed_error_scale_is_refused(tmp_path, scale):
         skautoencoder.load(path)
 
 
+@pytest.mark.parametrize("counts", [[[float("nan")] * 16], [[-1.0] * 16], [[5.0] * 16] * 2, [[5.0] * 3]])
+def test_malformed_quantile_rows_are_refused(tmp_path, counts):
+    # partial_fit weighs the stored quantiles by these counts: NaN or negative counts gave NaN
+    # quantiles and NaN samples, silently
+    model = VariationalAutoencoder(**SMALL).fit(X)
+    path = tmp_path / "vae.pt"
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    state = json.loads(payload["state"])
+    payload["arrays"][_ref(state, "attributes", "_quantile_rows")] = torch.tensor(counts, dtype=torch.float64)
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="_quantile_rows should hold one row of n_features_in_ finite non-negative"):
+        skautoencoder.load(path)
+
+
 @pytest.mark.parametrize("corruption", [
     "random bytes", "truncated", "pickle with code", "plain pickle", "joblib", "wrong tag", "future version",
     "unknown class", "unknown parameter", "invalid parameter", "state not json", "extra field", "bad output",
