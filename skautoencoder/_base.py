@@ -835,7 +835,10 @@ class BaseAutoencoder(
         """Set what the scores need: the code term's statistics (:meth:`_fit_code_term`), then
         ``offset_``, measured on rows the network did not train on (the held-out rows; all of
         ``X`` when fewer than 20 are held out). When the code term measured every row of ``X``,
-        those measurements give the scores too: one pass over the rows, not two."""
+        those measurements give the scores too: one pass over the rows, not two. Rows with
+        nothing observed (``missing='mask'``) score NaN meanwhile and are left out, not
+        counted at an earlier ``offset_``."""
+        self.__dict__.pop("offset_", None)
         measured = self._fit_code_term(X)
         rows = self._calibration_rows(heldout)
         if measured is None:

@@ -154,6 +154,20 @@ def test_masked_row_with_nothing_observed_is_not_perfectly_normal():
     assert model.decision_function(rows)[0] == 0
 
 
+def test_rows_with_nothing_observed_do_not_set_the_next_offset():
+    # they score offset_ (no evidence either way), so they must be left out when offset_ is
+    # measured again (partial_fit's chunk), not count as rows at the old threshold
+    Xm = X.copy()
+    Xm[::7, 3] = np.nan
+    model = _make(Autoencoder, missing="mask").fit(Xm)
+    chunk = Xm[:80].copy()
+    chunk[::2] = np.nan  # half the chunk observes nothing
+    model.partial_fit(chunk)
+    scores = model.score_samples(chunk[1::2])
+    q1, q3 = np.percentile(scores, [25, 75])
+    assert model.offset_ == pytest.approx(q1 - 1.5 * (q3 - q1), rel=1e-6)  # contamination='auto'
+
+
 def test_nan_error_points_to_missing_mask():
     Xn = X.copy()
     Xn[0, 0] = np.nan
