@@ -336,9 +336,14 @@ class BaseAutoencoder(
         """Per-row score tensor, higher = more normal: the row sums of :meth:`_feature_scores`
         minus the code term of :func:`_codes.code_distance` (once fitted)."""
         feature_scores, codes = self._scored_codes(module, X)
+        return self._minus_code_term(feature_scores.sum(dim=1), codes)
+
+    def _minus_code_term(self, reconstruction_scores, codes):
+        """Row scores from minus the reconstruction errors and the codes: minus the code term
+        of :func:`_codes.code_distance` too, once it is fitted."""
         if getattr(self, "_code_precision", None) is None:
-            return feature_scores.sum(dim=1)
-        return feature_scores.sum(dim=1) - code_distance(codes, self._code_center, self._code_precision)
+            return reconstruction_scores
+        return reconstruction_scores - code_distance(codes, self._code_center, self._code_precision)
 
     # ------------------------------------------------------------------
     # Pieces of the loss
@@ -845,8 +850,7 @@ class BaseAutoencoder(
             scores = self._score_samples(X[rows])
         else:
             values = torch.from_numpy(measured[rows])  # errors and codes, in the network's dtype
-            distance = code_distance(values[:, 1:], self._code_center, self._code_precision)
-            scores = self._finish_scores(X[rows], (-values[:, 0] - distance).numpy())
+            scores = self._finish_scores(X[rows], self._minus_code_term(-values[:, 0], values[:, 1:]).numpy())
         self.offset_ = self._offset(scores)
 
     #: Most rows (a seeded random subset of the rows passed to fit) that the code term is fitted on.

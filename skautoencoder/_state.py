@@ -90,6 +90,18 @@ def _tensor(name, value, shape):
     return torch.from_numpy(np.array(value, order="C"))
 
 
+_PER_AXIS = "be a finite array of shape {shape} (n_components_ per axis)"
+#: Kinds of fitted array of a fixed shape (given n_features_in_ and n_components_), finite:
+#: ``(shape, further check of the values, what the error says it should be)``.
+_SHAPED = {
+    "features": (lambda d, k: (d,), lambda a: (a > 0).all(), "hold n_features_in_ finite positive values"),
+    "counts": (lambda d, k: (1, d), lambda a: (a >= 0).all(),
+               "hold one row of n_features_in_ finite non-negative counts"),
+    "code": (lambda d, k: (k,), lambda a: True, _PER_AXIS),
+    "square": (lambda d, k: (k, k), lambda a: True, _PER_AXIS),
+}
+
+
 def check_fields(state, declared, architecture_params):
     """``(fitted attributes, architecture, seed)`` of ``state``, checked.
 
@@ -119,22 +131,13 @@ def check_fields(state, declared, architecture_params):
                 fitted[name].shape[1] != fitted["n_features_in_"] or np.isinf(fitted[name]).any()):
             # NaN marks a column never observed (missing='mask'); infinities are never valid
             raise ValueError(f"fitted attribute {name} should hold n_features_in_ columns without infinities.")
-        if kind.rstrip("?") == "features" and name in fitted and (
-                fitted[name].shape != (fitted["n_features_in_"],) or not np.isfinite(fitted[name]).all()
-                or not (fitted[name] > 0).all()):
-            raise ValueError(f"fitted attribute {name} should hold n_features_in_ finite positive values.")
-        if kind.rstrip("?") == "counts" and name in fitted and (
-                fitted[name].shape != (1, fitted["n_features_in_"]) or not np.isfinite(fitted[name]).all()
-                or (fitted[name] < 0).any()):
-            raise ValueError(f"fitted attribute {name} should hold one row of n_features_in_ finite "
-                             "non-negative counts.")
-        width = fitted["n_components_"]
-        shape = {"code": (width,), "square": (width, width)}.get(kind.rstrip("?"))
-        if shape is not None and name in fitted and (
-                fitted[name].shape != shape or not np.isfinite(fitted[name]).all()):
-            raise ValueError(f"fitted attribute {name} should be a finite array of shape {shape} "
-                             "(n_components_ per axis).")
-    pieces = {kind.rstrip("?"): name in fitted for name, kind in declared.items() if kind.rstrip("?") in ("code", "square")}
+        if kind.rstrip("?") in _SHAPED and name in fitted:
+            shape, valid, what = _SHAPED[kind.rstrip("?")]
+            value, expected = fitted[name], shape(fitted["n_features_in_"], fitted["n_components_"])
+            if value.shape != expected or not (np.isfinite(value).all() and valid(value)):
+                raise ValueError(f"fitted attribute {name} should {what.format(shape=expected)}.")
+    pieces = {kind.rstrip("?"): name in fitted for name, kind in declared.items()
+              if kind.rstrip("?") in ("code", "square")}
     if len(set(pieces.values())) > 1:  # the code term of the scores: its centre and precision together
         raise ValueError(f"fitted attributes of kinds {sorted(pieces)} (the code term) should be all present "
                          "or all absent.")

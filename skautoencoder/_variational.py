@@ -103,7 +103,8 @@ class VariationalAutoencoder(BaseAutoencoder):
     }
     # _quantile_rows: the rows training_quantiles_ summarises, per feature (one row), which
     # partial_fit merges its chunks' quantiles with
-    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix", "_quantile_rows": "counts?"}
+    _fitted_attributes = {"training_quantiles_": "matrix", "model_quantiles_": "matrix",
+                          "_quantile_rows": "counts?"}
 
     def _loss_is_plain_mse(self):
         return False  # a sampled ELBO

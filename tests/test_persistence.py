@@ -149,32 +149,32 @@ def test_malformed_state_is_refused_naming_the_field(tmp_path, corruption):
     assert "Traceback" not in str(info.value)
 
 
-@pytest.mark.parametrize("scale", [[1.0, 1.0, 1.0], [float("nan")] * 16, [0.0] * 16, [-1.0] * 16])
-def test_malformed_error_scale_is_refused(tmp_path, scale):
-    # a wrong length failed in torch at score time; NaN, zero or negative scales gave NaN or -inf scores
-    model = AutoencoderOutlierDetector(**SMALL, scale_errors=True).fit(X)
-    path = tmp_path / "detector.pt"
-    model.save(path)
-    payload = torch.load(path, weights_only=True)
-    state = json.loads(payload["state"])
-    payload["arrays"][_ref(state, "attributes", "error_scale_")] = torch.tensor(scale, dtype=torch.float64)
-    torch.save(payload, path)
-    with pytest.raises(ValueError, match="error_scale_ should hold n_features_in_ finite positive values"):
-        skautoencoder.load(path)
+def _error_scale_detector():
+    return AutoencoderOutlierDetector(**SMALL, scale_errors=True)
 
 
-@pytest.mark.parametrize("counts", [[[float("nan")] * 16], [[-1.0] * 16], [[5.0] * 16] * 2, [[5.0] * 3]])
-def test_malformed_quantile_rows_are_refused(tmp_path, counts):
-    # partial_fit weighs the stored quantiles by these counts: NaN or negative counts gave NaN
-    # quantiles and NaN samples, silently
-    model = VariationalAutoencoder(**SMALL).fit(X)
-    path = tmp_path / "vae.pt"
-    model.save(path)
+# error_scale_: a wrong length failed in torch at score time; NaN, zero or negative scales gave
+# NaN or -inf scores. _quantile_rows: partial_fit weighs the stored quantiles by these counts:
+# NaN or negative counts gave NaN quantiles and NaN samples, silently
+FITTED_ARRAY_CORRUPTIONS = [
+    *[(_error_scale_detector, "error_scale_", scale,
+       "error_scale_ should hold n_features_in_ finite positive values")
+      for scale in ([1.0, 1.0, 1.0], [float("nan")] * 16, [0.0] * 16, [-1.0] * 16)],
+    *[(lambda: VariationalAutoencoder(**SMALL), "_quantile_rows", counts,
+       "_quantile_rows should hold one row of n_features_in_ finite non-negative")
+      for counts in ([[float("nan")] * 16], [[-1.0] * 16], [[5.0] * 16] * 2, [[5.0] * 3])],
+]
+
+
+@pytest.mark.parametrize("make, name, value, message", FITTED_ARRAY_CORRUPTIONS)
+def test_malformed_fitted_array_is_refused(tmp_path, make, name, value, message):
+    path = tmp_path / "model.pt"
+    make().fit(X).save(path)
     payload = torch.load(path, weights_only=True)
     state = json.loads(payload["state"])
-    payload["arrays"][_ref(state, "attributes", "_quantile_rows")] = torch.tensor(counts, dtype=torch.float64)
+    payload["arrays"][_ref(state, "attributes", name)] = torch.tensor(value, dtype=torch.float64)
     torch.save(payload, path)
-    with pytest.raises(ValueError, match="_quantile_rows should hold one row of n_features_in_ finite non-negative"):
+    with pytest.raises(ValueError, match=message):
         skautoencoder.load(path)
 
 
