@@ -3,6 +3,7 @@
     python benchmarks/recommend.py                          # generated ratings, seeds 0 1 2
     python benchmarks/recommend.py --users 1000 --items 1700 --ratings-per-user 100 --popularity-exponent 0.9
     python benchmarks/recommend.py --ratings ml-latest-small/ratings.csv
+    python benchmarks/recommend.py --users 8000 --items 20000 --ratings-per-user 60 --chunk-size 2048 --seeds 0
 
 Data: ratings from ``skautoencoder.datasets.make_ratings``, or any ``userId,itemId,rating``
 CSV with a header (MovieLens' ``ratings.csv`` works as it is: a ``movieId``
@@ -28,7 +29,11 @@ ratio to the best baseline, and fit time, for
   ``scikit-surprise`` is installed;
 - ``Autoencoder(missing='mask', random_state=seed)`` at its defaults on the raw
   ratings matrix, predictions ``inverse_transform(transform(R))``: no centring,
-  scaling or tuning here.
+  scaling or tuning here;
+- with ``--chunk-size N``, the same model streamed by ``partial_fit`` over
+  chunks of ``N`` users (``--passes`` times), as data too large for memory
+  would be: the fourth command above is a catalogue the first chunk does not
+  cover (a third of the items have no rating in it).
 
 The settings of ``missing='mask'`` (offsets, hidden fraction, column
 weights) were chosen on generator seed 10 of the default shape; this script's
@@ -110,8 +115,9 @@ def surprise_svd(train, rows, cols, seed):
     return np.array([model.predict(u, i, clip=False).est for u, i in zip(rows.tolist(), cols.tolist())])
 
 
-def evaluate(R, seed):
-    """Held-out predictions of every model on one split: ``({name: predictions}, {name: fit s}, truth)``."""
+def evaluate(R, seed, chunk_size=None, passes=1):
+    """Held-out predictions of every model on one split: ``({name: predictions}, {name: fit s}, truth)``;
+    ``chunk_size``: also the Autoencoder streamed by ``partial_fit`` over chunks of that many users."""
     train, (rows, cols, truth) = split(R, seed)
     predictions, times = {}, {}
 
@@ -146,10 +152,19 @@ def evaluate(R, seed):
         model = Autoencoder(missing="mask", random_state=seed).fit(train)
         return model.inverse_transform(model.transform(train))[rows, cols]
 
+    def streamed():
+        model = Autoencoder(missing="mask", random_state=seed)
+        for _ in range(passes):
+            for start in range(0, train.shape[0], chunk_size):
+                model.partial_fit(train[start:start + chunk_size])
+        return model.inverse_transform(model.transform(train))[rows, cols]
+
     timed("biases (ridge, lambda=5)", biases)
     timed("TruncatedSVD(20), user-centred", truncated_svd)
     timed("surprise SVD()", lambda: surprise_svd(train, rows, cols, seed))
     timed("Autoencoder(missing='mask')", autoencoder)
+    if chunk_size:
+        timed(f"Autoencoder(missing='mask'), partial_fit, {chunk_size}-user chunks, {passes} pass(es)", streamed)
     low, high = R.data.min(), R.data.max()
     predictions = {name: np.clip(p, low, high) for name, p in predictions.items()}
     return predictions, times, truth
@@ -164,6 +179,9 @@ def main():
     parser.add_argument("--popularity-exponent", type=float, default=1.1)
     parser.add_argument("--rank", type=int, default=10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--chunk-size", type=int, help="also stream the Autoencoder by partial_fit over "
+                        "chunks of this many users (in the generated, random order)")
+    parser.add_argument("--passes", type=int, default=1, help="passes over the chunks (with --chunk-size)")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -175,7 +193,7 @@ def main():
         else:
             R = make_ratings(args.users, args.items, ratings_per_user=args.ratings_per_user, rank=args.rank,
                              popularity_exponent=args.popularity_exponent, random_state=seed)
-        predictions, times, truth = evaluate(R, seed)
+        predictions, times, truth = evaluate(R, seed, args.chunk_size, args.passes)
         for name, pred in predictions.items():
             entry = results.setdefault(name, {"rmse": [], "fit_s": []})
             entry["rmse"].append(float(np.sqrt(np.mean((pred - truth) ** 2))))

@@ -187,6 +187,7 @@ class BaseAutoencoder(
         "_prefix_weights": "array?",  # init='pca' with an ordered code: each width's loss weight
         "_code_center": "code?",  # the code term of score_samples (see _codes.py)
         "_code_precision": "square?",
+        "_offset_totals": "totals?",  # missing='mask': what partial_fit continues the offsets from
     }
 
     def __init__(
@@ -599,8 +600,11 @@ class BaseAutoencoder(
         The first call initialises the model; later calls continue training it,
         so that data too large for memory can be streamed chunk by chunk. No
         rows are held out and there is no early stopping. ``offset_`` is set
-        from the scores of the last chunk. A Ctrl-C during the pass restores
-        the weights from before it (with a warning).
+        from the scores of the last chunk. With ``missing='mask'`` the column
+        offsets are those of every chunk so far (each chunk's observed
+        entries are merged into per-column totals after the pass; a chunk
+        passed twice counts twice). A Ctrl-C during the pass restores the
+        weights from before it (with a warning).
 
         Parameters
         ----------
@@ -637,6 +641,8 @@ class BaseAutoencoder(
         data, get_batch = self._training_data(X)
         trainer.get_batch = get_batch or trainer.get_batch
         status = self._train(trainer, X, lambda history: (trainer.partial_fit(data, history), None))
+        if not first and status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
+            self._merge_offsets(X)
         if self._is_ordered():
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
@@ -657,16 +663,26 @@ class BaseAutoencoder(
         self._architecture = {name: _plain(getattr(self, name)) for name in self._architecture_params}
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_network(X.shape[1]), generator, self.device_)
-        if isinstance(self.module_, ObservedOffsetsModule):
-            # from all the rows, held-out ones included: measured better on held-out ratings than
-            # the training rows' offsets (benchmarks/recommend.py RMSE 0.8306 vs 0.8371, 3 seeds)
-            self.module_.set_offsets(*observed_offsets(X))
         self._optimizer_state = self._optimizer_settings = None
         self.n_iter_ = 0
         self.loss_curve_ = []
         self.validation_loss_curve_ = []
         self.best_loss_ = math.inf
         self._drop_optional_attributes()  # of an earlier fit
+        self._float64_module = None
+        # from all the rows, held-out ones included: measured better on held-out ratings than
+        # the training rows' offsets (benchmarks/recommend.py RMSE 0.8306 vs 0.8371, 3 seeds)
+        self._merge_offsets(X, first=True)
+
+    def _merge_offsets(self, X, first=False):
+        """``missing='mask'``'s column offsets and weights from the observed entries of ``X``
+        and of the rows seen before (the earlier chunks of :meth:`partial_fit`); ``first``:
+        of ``X`` alone, and the row scale too. Nothing for a model saved without the totals."""
+        if not isinstance(self.module_, ObservedOffsetsModule) or not (first or hasattr(self, "_offset_totals")):
+            return
+        offset, count, row_count, self._offset_totals = observed_offsets(
+            X, None if first else self._offset_totals)
+        self.module_.set_offsets(offset, count, row_count if first else None)
         self._float64_module = None
 
     #: Widest ordered code that a fractional ``n_components`` trains.

@@ -47,14 +47,15 @@ def to_numpy(obj):
 
 
 #: Kinds of fitted attribute held as numpy arrays (the others are plain values).
-ARRAY_KINDS = ("array", "code", "counts", "features", "matrix", "square")
+ARRAY_KINDS = ("array", "code", "counts", "features", "matrix", "square", "totals")
 
 
 def _field(name, value, kind):
     """``value`` of the field ``name`` checked against ``kind`` ('int', 'float', 'floats', 'array',
     'matrix': 2-D, one column per feature; 'code': n_components_ entries; 'square':
     n_components_ x n_components_; 'features': one positive scale per feature; 'counts': one
-    row of non-negative counts per feature; shapes checked in :func:`check_fields`)."""
+    row of non-negative counts per feature; 'totals': three rows per feature, non-negative
+    counts first; shapes checked in :func:`check_fields`)."""
     if kind == "int":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} should be an int, got {type(value).__name__}.")
@@ -72,7 +73,7 @@ def _field(name, value, kind):
         if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 1-D float array.")
         return value.astype(np.float64)
-    if kind in ("counts", "matrix", "square"):
+    if kind in ("counts", "matrix", "square", "totals"):
         if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
             raise ValueError(f"{name} should be a 2-D float array.")
         return value.astype(np.float64)
@@ -97,6 +98,8 @@ _SHAPED = {
     "features": (lambda d, k: (d,), lambda a: (a > 0).all(), "hold n_features_in_ finite positive values"),
     "counts": (lambda d, k: (1, d), lambda a: (a >= 0).all(),
                "hold one row of n_features_in_ finite non-negative counts"),
+    "totals": (lambda d, k: (3, d), lambda a: (a[0] >= 0).all(),
+               "hold three rows of n_features_in_ finite values, non-negative counts first"),
     "code": (lambda d, k: (k,), lambda a: True, _PER_AXIS),
     "square": (lambda d, k: (k, k), lambda a: True, _PER_AXIS),
 }

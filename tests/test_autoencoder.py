@@ -459,6 +459,22 @@ def test_interrupted_partial_fit_merges_no_rows_into_the_vae_quantiles(digits, m
     np.testing.assert_array_equal(vae.training_quantiles_, before)
 
 
+def test_interrupted_partial_fit_merges_no_rows_into_the_offsets(digits, monkeypatch):
+    # missing='mask': the chunk's observed entries are merged into the column offsets' totals
+    # after the pass, so only after a pass that was not undone
+    X_train = digits[0]
+    ae = Autoencoder(2, hidden_layer_sizes=(8,), missing="mask", random_state=0).partial_fit(X_train[:100])
+    before = ae._offset_totals.copy(), ae.module_.column_offset.clone()
+    _interrupt_at(monkeypatch, 2)
+    with pytest.warns(ConvergenceWarning, match="interrupted"):
+        ae.partial_fit(X_train[100:200] + 1.0)
+    np.testing.assert_array_equal(ae._offset_totals, before[0])
+    torch.testing.assert_close(ae.module_.column_offset, before[1], rtol=0, atol=0)
+    monkeypatch.undo()
+    ae.partial_fit(X_train[100:200] + 1.0)
+    assert (ae.module_.column_offset > before[1]).any()
+
+
 def test_float64_inference_copy_follows_training(digits):
     X_train, X_test, _, _ = digits
     ae = Autoencoder(2, hidden_layer_sizes=(8,), random_state=0)

@@ -163,6 +163,10 @@ FITTED_ARRAY_CORRUPTIONS = [
     *[(lambda: VariationalAutoencoder(**SMALL), "_quantile_rows", counts,
        "_quantile_rows should hold one row of n_features_in_ finite non-negative")
       for counts in ([[float("nan")] * 16], [[-1.0] * 16], [[5.0] * 16] * 2, [[5.0] * 3])],
+    # _offset_totals: partial_fit continues missing='mask''s column offsets from them
+    *[(lambda: Autoencoder(**SMALL, missing="mask"), "_offset_totals", totals,
+       "_offset_totals should hold three rows of n_features_in_ finite values, non-negative counts first")
+      for totals in ([[float("nan")] * 16] * 3, [[-1.0] * 16] * 3, [[5.0] * 16] * 2, [[5.0] * 3] * 3)],
 ]
 
 

@@ -179,13 +179,15 @@ class ObservedOffsetsModule(nn.Module):
         self.row_loading.zero_()
 
     @torch.no_grad()
-    def set_offsets(self, column_offset, column_count, row_count):
+    def set_offsets(self, column_offset, column_count, row_count=None):
         """Set the column offsets, the column weights from the observed entries per column
-        (``column_count``) and the row scale from the mean observed entries per row."""
+        (``column_count``) and the row scale from the mean observed entries per row
+        (``row_count``; None keeps it: a scale the network has learnt to read)."""
         self.column_offset.copy_(torch.as_tensor(column_offset))
         count = torch.as_tensor(column_count, dtype=self.column_weight.dtype)
         self.column_weight.copy_(count / (count + self.evidence))
-        self.row_scale.fill_(float(row_count) + self.shrinkage)
+        if row_count is not None:
+            self.row_scale.fill_(float(row_count) + self.shrinkage)
 
     def encode(self, x):
         """Codes of the rows of ``x`` (NaN = unobserved): the row offset, then ``inner``'s codes."""
