@@ -599,11 +599,13 @@ class BaseAutoencoder(
 
         The first call initialises the model; later calls continue training it,
         so that data too large for memory can be streamed chunk by chunk. No
-        rows are held out and there is no early stopping. ``offset_`` is set
-        from the scores of the last chunk. With ``missing='mask'`` the column
-        offsets are those of every chunk so far (each chunk's observed
-        entries are merged into per-column totals after the pass; a chunk
-        passed twice counts twice). A Ctrl-C during the pass restores the
+        rows are held out and there is no early stopping. ``offset_`` (and
+        the code term of :meth:`score_samples`) is set from the scores of the
+        last chunk of at least 20 rows (the first chunk's, if none has as
+        many): a remainder of a few rows keeps the threshold. With
+        ``missing='mask'`` the column offsets are those of every chunk so far
+        (each chunk's observed entries are merged into per-column totals
+        after the pass; a chunk passed twice counts twice). A Ctrl-C during the pass restores the
         weights from before it (with a warning).
 
         Parameters
@@ -650,7 +652,8 @@ class BaseAutoencoder(
             self.__dict__.pop("explained_variance_ratio_", None)
         if first or status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
             self._after_training(X, first=first)
-        self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
+        if first or X.shape[0] >= self._MIN_CALIBRATION_ROWS:  # fewer rows keep the last threshold
+            self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self
 

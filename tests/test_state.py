@@ -168,6 +168,20 @@ def test_rows_with_nothing_observed_do_not_set_the_next_offset():
     assert model.offset_ == pytest.approx(q1 - 1.5 * (q3 - q1), rel=1e-6)  # contamination='auto'
 
 
+@pytest.mark.parametrize("cls", [Autoencoder, VariationalAutoencoder])
+@pytest.mark.parametrize("n_rows", [1, 5])
+def test_a_few_rows_chunk_keeps_the_outlier_threshold(cls, n_rows):
+    # the last chunk of a stream is often a remainder of a few rows: its scores alone set
+    # offset_ (1 row: the threshold at that row's score, about half of all rows flagged)
+    model = _make(cls)
+    for start in range(0, 200, 100):
+        model.partial_fit(X[start:start + 100])
+    offset, flagged = model.offset_, np.mean(model.predict(X) == -1)
+    model.partial_fit(X[200:200 + n_rows])
+    assert model.offset_ == offset
+    assert np.mean(model.predict(X) == -1) < max(2 * flagged, 0.1)
+
+
 def test_nan_error_points_to_missing_mask():
     Xn = X.copy()
     Xn[0, 0] = np.nan
