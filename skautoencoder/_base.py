@@ -601,8 +601,9 @@ class BaseAutoencoder(
         so that data too large for memory can be streamed chunk by chunk. No
         rows are held out and there is no early stopping. ``offset_`` (and
         the code term of :meth:`score_samples`) is set from the scores of the
-        last chunk of at least 20 rows (the first chunk's, if none has as
-        many): a remainder of a few rows keeps the threshold. With
+        last chunk of at least 20 rows (with an observed entry, for
+        ``missing='mask'``; the first chunk's, if none has as many): a
+        remainder of a few rows keeps the threshold. With
         ``missing='mask'`` the column offsets are those of every chunk so far
         (each chunk's observed entries are merged into per-column totals
         after the pass; a chunk passed twice counts twice). A Ctrl-C during the pass restores the
@@ -652,7 +653,8 @@ class BaseAutoencoder(
             self.__dict__.pop("explained_variance_ratio_", None)
         if first or status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
             self._after_training(X, first=first)
-        if first or X.shape[0] >= self._MIN_CALIBRATION_ROWS:  # fewer rows keep the last threshold
+        scored = X.shape[0] - (np.count_nonzero(self._rows_without_observations(X)) if self.missing == "mask" else 0)
+        if first or scored >= self._MIN_CALIBRATION_ROWS:  # fewer rows keep the last threshold
             self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self

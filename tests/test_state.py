@@ -182,6 +182,21 @@ def test_a_few_rows_chunk_keeps_the_outlier_threshold(cls, n_rows):
     assert np.mean(model.predict(X) == -1) < max(2 * flagged, 0.1)
 
 
+@pytest.mark.parametrize("cls", [Autoencoder, VariationalAutoencoder])
+def test_a_chunk_with_nothing_observed_keeps_the_outlier_threshold(cls):
+    # its rows carry no evidence and score NaN while offset_ is measured: offset_ became 0.0
+    # (every row flagged) and the code term was fitted to the codes of empty rows
+    Xm = X.copy()
+    Xm[::7, 3] = np.nan
+    model = _make(cls, missing="mask").partial_fit(Xm[:150])
+    offset, code_precision = model.offset_, getattr(model, "_code_precision", None)
+    model.partial_fit(np.full((40, X.shape[1]), np.nan))
+    assert model.offset_ == offset
+    assert np.mean(model.predict(Xm) == -1) < 0.2
+    if code_precision is not None:
+        np.testing.assert_array_equal(model._code_precision, code_precision)
+
+
 def test_nan_error_points_to_missing_mask():
     Xn = X.copy()
     Xn[0, 0] = np.nan
