@@ -627,7 +627,8 @@ class BaseAutoencoder(
         ordered code at the width it has (its full width on the first call)
         and does not cut it: the cut needs held-out rows, which only
         :meth:`fit` takes. ``explained_variance_ratio_`` is measured on a
-        random subset of the chunk; choose the size from it.
+        random subset of the chunk (of the last chunk of at least 20 rows,
+        as ``offset_``); choose the size from it.
         """
         self._check_params()
         first = not hasattr(self, "module_")
@@ -646,15 +647,17 @@ class BaseAutoencoder(
         status = self._train(trainer, X, lambda history: (trainer.partial_fit(data, history), None))
         if not first and status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
             self._merge_offsets(X)
-        if self._is_ordered():
+        # rows that can measure: a chunk with fewer keeps the last chunk's R² and threshold
+        scored = X.shape[0] - (np.count_nonzero(self._rows_without_observations(X)) if self.missing == "mask" else 0)
+        if not self._is_ordered():
+            self.__dict__.pop("explained_variance_ratio_", None)
+        elif (first or scored >= _ordered.R2_MIN_ROWS
+              or getattr(self, "explained_variance_ratio_", np.empty(0)).shape != (self.n_components_,)):
             self.explained_variance_ratio_ = np.diff(
                 self._r2_by_width(X, _ordered.measured_rows(None, X.shape[0], seed)))
-        else:
-            self.__dict__.pop("explained_variance_ratio_", None)
         if first or status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
             self._after_training(X, first=first)
-        scored = X.shape[0] - (np.count_nonzero(self._rows_without_observations(X)) if self.missing == "mask" else 0)
-        if first or scored >= self._MIN_CALIBRATION_ROWS:  # fewer rows keep the last threshold
+        if first or scored >= self._MIN_CALIBRATION_ROWS:
             self._calibrate(X, np.empty(0, dtype=np.int64))  # nothing held out: the chunk's rows
         self._warn_end(status)
         return self

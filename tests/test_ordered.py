@@ -203,6 +203,19 @@ def test_partial_fit_with_a_fraction_trains_the_full_ordered_code():
     assert ae.n_components_ < 8
 
 
+@pytest.mark.parametrize("chunk", ["one row", "nothing observed"])
+def test_partial_fit_keeps_the_explained_variance_of_a_chunk_too_small_to_measure(chunk):
+    # R² by width of a 1-row chunk (around its own means) or of rows with nothing observed is
+    # undefined: explained_variance_ratio_ became all zeros, or [1, 0, ...]
+    X = manifold(2, n_samples=300, n_features=12)
+    X[::5, 3] = np.nan
+    ae = Autoencoder(4, ordered=True, missing="mask", hidden_layer_sizes=(8,), random_state=0)
+    ae.partial_fit(X[:150]).partial_fit(X[150:])
+    ratio = ae.explained_variance_ratio_.copy()
+    ae.partial_fit(X[:1] if chunk == "one row" else np.full((30, 12), np.nan))
+    np.testing.assert_array_equal(ae.explained_variance_ratio_, ratio)
+
+
 def test_ordered_training_is_a_loss_term_only():
     # ordering changes training, not inference: scores use every unit
     X = manifold(2, n_samples=300, n_features=12)
