@@ -644,7 +644,7 @@ class BaseAutoencoder(
         trainer = self._trainer(torch.Generator(device=self.device_).manual_seed(seed), X.shape[0])
         data, get_batch = self._training_data(X)
         trainer.get_batch = get_batch or trainer.get_batch
-        status = self._train(trainer, X, lambda history: (trainer.partial_fit(data, history), None))
+        status = self._train(trainer, X, lambda history: (trainer.partial_fit(data, history), None), first)
         if not first and status != "interrupted":  # a Ctrl-C undid the pass: its rows were not seen
             self._merge_offsets(X)
         # rows that can measure: a chunk with fewer keeps the last chunk's R² and threshold
@@ -748,10 +748,11 @@ class BaseAutoencoder(
             verbose=self.verbose,
         )
 
-    def _train(self, trainer, X, run):
+    def _train(self, trainer, X, run, first=True):
         """``run(history)`` (a Trainer loop extending this estimator's history); keep its
         outcome. On divergence the estimator keeps the last finite weights, stays usable,
-        and a ValueError says what to change."""
+        and a ValueError says what to change; ``first``: False for a :meth:`partial_fit` pass
+        that continues a model, whose divergence restores the weights from before it."""
         history = History(self.loss_curve_, self.validation_loss_curve_)
         with torch_threads(self._threads(self.batch_size_, True)), out_of_memory_hint(
                 type(self).__name__, self.device_,
@@ -760,6 +761,8 @@ class BaseAutoencoder(
                 status, best_loss = run(history)
             except DivergenceError as exc:
                 self._keep(trainer, history)
+                if first:  # what the variant derives from the kept weights (VAE: its quantiles)
+                    self._after_training(X)
                 self._calibrate(X, np.empty(0, dtype=np.int64))
                 raise ValueError(
                     f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "

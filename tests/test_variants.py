@@ -367,6 +367,22 @@ def test_vae_partial_fit_samples_follow_all_the_chunks_not_the_last(digits):
     np.testing.assert_array_equal(vae._quantile_rows, [np.full(64, seen.shape[0])])
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_vae_whose_training_diverged_stays_usable(method, tmp_path):
+    # the divergence error says the last finite weights are kept and the model stays usable;
+    # the quantiles that sample() maps through (and that pickle and save store) were never set
+    import pickle
+
+    X = np.random.RandomState(0).randn(200, 10) * 1e3
+    vae = VariationalAutoencoder(2, optimizer="sgd", learning_rate_init=10.0, early_stopping=False,
+                                 random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        getattr(vae, method)(X)
+    assert np.isfinite(vae.sample(3, random_state=0)).all()
+    assert pickle.loads(pickle.dumps(vae)).sample(3, random_state=0).shape == (3, 10)
+    vae.save(tmp_path / "vae.pt")
+
+
 # -- convolutional -----------------------------------------------------------------
 def test_convolutional_beats_pca_on_digit_images(digits):
     X_train, X_test = digits
