@@ -761,9 +761,9 @@ class BaseAutoencoder(
                 status, best_loss = run(history)
             except DivergenceError as exc:
                 self._keep(trainer, history)
-                if first:  # what the variant derives from the kept weights (VAE: its quantiles)
+                if first:  # what the kept weights need (VAE: its quantiles), and their threshold
                     self._after_training(X)
-                self._calibrate(X, np.empty(0, dtype=np.int64))
+                    self._calibrate(X, np.empty(0, dtype=np.int64))
                 raise ValueError(
                     f"{type(self).__name__} training diverged: {exc}. Use a smaller learning_rate_init "
                     f"(currently {self.learning_rate_init}) or scale the input (e.g. StandardScaler)."

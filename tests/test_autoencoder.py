@@ -423,6 +423,18 @@ def test_divergence_keeps_the_last_finite_weights(digits, monkeypatch, step_path
     assert ae.n_iter_ > 1
 
 
+def test_diverged_partial_fit_pass_keeps_the_outlier_threshold():
+    # the weights go back to those from before the pass, so their threshold stands; it was
+    # measured again on the chunk that diverged (offset_ -4.2 became -4e50: nothing flagged)
+    X = np.random.RandomState(0).randn(200, 10)
+    ae = Autoencoder(2, random_state=0).partial_fit(X)
+    offset, flagged = ae.offset_, ae.predict(X)
+    with pytest.raises(ValueError, match="diverged"):
+        ae.partial_fit(X * 1e25)
+    assert ae.offset_ == offset
+    np.testing.assert_array_equal(ae.predict(X), flagged)
+
+
 def test_out_of_memory_in_training_says_what_to_change(digits, monkeypatch, step_path):
     from skautoencoder.nn import steps
 
