@@ -48,7 +48,7 @@ from ._codes import code_distance, fit_code_term
 from ._state import as_param as _as_param
 from ._state import plain as _plain
 from ._ratings import observed_offsets
-from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_work, threads_for
+from ._runtime import out_of_memory_hint, resolve_device, restore_device, step_work, threads_for, with_autograd
 from .nn.corruption import NOISES, corrupt, hide
 from .nn.losses import RECONSTRUCTION_LOSSES, reconstruction_loss, reconstruction_terms
 from .nn.modules import (
@@ -490,6 +490,7 @@ class BaseAutoencoder(
     # Fitting: validate -> initialise -> split -> train -> (ordered: measure, cut) -> offset_
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_autograd
     def fit(self, X, y=None):
         """Train the autoencoder on ``X``.
 
@@ -594,6 +595,7 @@ class BaseAutoencoder(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_autograd
     def partial_fit(self, X, y=None):
         """Train for one pass over ``X``.
 

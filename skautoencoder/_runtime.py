@@ -39,7 +39,7 @@ import torch
 from .nn.training import threads_pinned
 
 __all__ = ["blas_threads", "out_of_memory_hint", "resolve_device", "restore_device", "step_work",
-           "threads_for"]
+           "threads_for", "with_autograd"]
 
 _OutOfMemoryError = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
 
@@ -246,3 +246,16 @@ def blas_threads(work):
         return
     with blas.limit(limits=wanted):
         yield
+
+
+def with_autograd(method):
+    """``method`` (an estimator's ``fit`` or ``partial_fit``) with autograd on, whatever the
+    caller's mode: inside ``torch.no_grad()`` training had no gradients, and inside
+    ``torch.inference_mode()`` it built the module from inference tensors, which can never
+    be trained. Inference within it still runs in inference mode, as everywhere."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with torch.inference_mode(False), torch.enable_grad():
+            return method(*args, **kwargs)
+
+    return wrapper

@@ -219,3 +219,23 @@ def test_the_pca_start_runs_on_the_policys_blas_threads(blas):
     Autoencoder(3, hidden_layer_sizes=(8,), max_iter=1, device="cpu", random_state=0).fit(X)
     assert len(seen) >= 2 and all(counts == {1} for counts in seen)  # fit may refit the start
     assert _blas_counts() == {4}
+
+
+@pytest.mark.parametrize("grad_mode", [torch.no_grad, torch.inference_mode])
+@pytest.mark.parametrize("cls_name", ["Autoencoder", "AutoencoderOutlierDetector", "VariationalAutoencoder"])
+def test_training_inside_a_no_grad_or_inference_block(grad_mode, cls_name):
+    # a PyTorch user's evaluation code often runs under no_grad / inference_mode; fit and
+    # partial_fit raised torch's "element 0 of tensors does not require grad" there (or
+    # "Inference tensors do not track version counter"), and a module built in inference
+    # mode could never be trained afterwards
+    import skautoencoder
+
+    cls = getattr(skautoencoder, cls_name)
+    X = np.random.RandomState(0).randn(100, 6)
+    params = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    reference = cls(**params).fit(X).partial_fit(X)
+    with grad_mode():
+        model = cls(**params).fit(X).partial_fit(X)
+    np.testing.assert_array_equal(model.transform(X), reference.transform(X))
+    model.partial_fit(X)  # outside the block too
+    assert torch.is_grad_enabled()
