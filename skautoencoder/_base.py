@@ -1225,6 +1225,7 @@ class BaseAutoencoder(
             "optimizer": optimizer,
         }
 
+    @with_autograd  # a module read inside inference mode must still infer in float64 and train
     def _restore_fitted_state(self, state, device=None):
         """Set the fitted attributes from ``state`` (of :meth:`_fitted_state`), after
         checking every field (:mod:`skautoencoder._state`): kind, shape, finiteness,

@@ -249,10 +249,11 @@ def blas_threads(work):
 
 
 def with_autograd(method):
-    """``method`` (an estimator's ``fit`` or ``partial_fit``) with autograd on, whatever the
-    caller's mode: inside ``torch.no_grad()`` training had no gradients, and inside
-    ``torch.inference_mode()`` it built the module from inference tensors, which can never
-    be trained. Inference within it still runs in inference mode, as everywhere."""
+    """``method`` (an estimator's ``fit`` or ``partial_fit``, or the restoring of its fitted
+    state) with autograd on, whatever the caller's mode: inside ``torch.no_grad()`` training
+    had no gradients, and inside ``torch.inference_mode()`` the module was built from
+    inference tensors, which can never be trained (nor copied to float64 for inference).
+    Inference within it still runs in inference mode, as everywhere."""
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         with torch.inference_mode(False), torch.enable_grad():

@@ -284,3 +284,18 @@ def test_unpickling_and_loading_share_the_device_fallback(tmp_path):
         with pytest.warns(UserWarning, match=r"trained on cuda:1, which is not available here; it was loaded on cpu"):
             restored = restore()
         assert restored.device_ == torch.device("cpu")
+
+
+@pytest.mark.parametrize("how", ["pickle", "load"])
+def test_model_read_inside_inference_mode_transforms_and_trains(tmp_path, how):
+    # serving code often unpickles or loads under torch.inference_mode(): the module was
+    # rebuilt from inference tensors, so that float64 inference raised "Inference tensors do
+    # not track version counter" and training could never continue
+    model = Autoencoder(2, hidden_layer_sizes=(8,), trim_fraction=0.1, max_iter=2, random_state=0).fit(X)
+    model.save(tmp_path / "m.pt")
+    data = pickle.dumps(model)
+    with torch.inference_mode():
+        restored = pickle.loads(data) if how == "pickle" else skautoencoder.load(tmp_path / "m.pt")
+        np.testing.assert_array_equal(restored.transform(X), model.transform(X))
+    np.testing.assert_array_equal(restored.transform(X), model.transform(X))
+    np.testing.assert_array_equal(restored.partial_fit(X).transform(X), model.partial_fit(X).transform(X))
