@@ -45,7 +45,9 @@ def masked_reconstruction_score(estimator, X, y=None, *, mask_fraction=0.2, rand
         :class:`~sklearn.pipeline.Pipeline` of such steps.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Held-out rows (densified if sparse). NaN entries count as already
-        missing: they are neither hidden nor scored.
+        missing: they are neither hidden nor scored; so do the unstored
+        entries of a sparse matrix for a ``missing='mask'`` model (or a
+        pipeline ending in one), which reads them as unobserved.
     y : None
         Ignored; present so that the function is a scorer.
     mask_fraction : float in (0, 1), default=0.2
@@ -78,7 +80,10 @@ def masked_reconstruction_score(estimator, X, y=None, *, mask_fraction=0.2, rand
             raise TypeError(f"masked_reconstruction_score needs an estimator with {method}; "
                             f"{type(estimator).__name__} has none.")
     values = check_array(X, accept_sparse=True, dtype=np.float64, ensure_all_finite="allow-nan", input_name="X")
-    if hasattr(values, "toarray"):
+    if hasattr(values, "toarray") and _unstored_is_missing(estimator):  # as the model reads them
+        stored, values = values.tocoo(), np.full(values.shape, np.nan)  # unobserved, not zeros
+        values[stored.row, stored.col] = stored.data
+    elif hasattr(values, "toarray"):
         values = values.toarray()
     observed = ~np.isnan(values)
     hide = observed & (check_random_state(random_state).random_sample(values.shape) < mask_fraction)
@@ -103,6 +108,16 @@ def masked_reconstruction_score(estimator, X, y=None, *, mask_fraction=0.2, rand
     if sst == 0:  # hidden entries all equal their column means: R² undefined (as r2_score)
         return 1.0 if sse == 0 else 0.0
     return float(1.0 - sse / sst)
+
+
+def _unstored_is_missing(estimator):
+    """Whether the unstored entries of a sparse ``X`` are unobserved for ``estimator``: a
+    ``missing='mask'`` model, or a pipeline ending in one."""
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        steps = [step for _, step in steps if step is not None and step != "passthrough"]
+        return bool(steps) and _unstored_is_missing(steps[-1])
+    return getattr(estimator, "missing", None) == "mask"
 
 
 def _accepts_nan(estimator):

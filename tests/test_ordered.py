@@ -262,6 +262,31 @@ def test_masked_score_uses_nan_for_models_that_take_missing_values():
     assert 0 < masked_reconstruction_score(ae, X) < 1
 
 
+def test_masked_score_reads_a_sparse_matrix_as_a_mask_model_does():
+    # for missing='mask' the unstored entries of a sparse matrix are unobserved (ratings): the
+    # score hid and scored them as observed zeros, and fed them to the model as zeros (a
+    # negative R² where the same ratings with NaN for the unrated scored 0.2)
+    import scipy.sparse as sp
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MaxAbsScaler
+
+    from skautoencoder.datasets import make_ratings
+
+    R = make_ratings(300, 200, ratings_per_user=30, random_state=0)
+    dense = R.toarray()
+    dense[dense == 0] = np.nan  # no rating is 0
+    for model in (Autoencoder(4, missing="mask", max_iter=20, random_state=0),
+                  make_pipeline(MaxAbsScaler(), Autoencoder(4, missing="mask", max_iter=20, random_state=0))):
+        model.fit(R[:200])
+        score = masked_reconstruction_score(model, R[200:])
+        assert score == pytest.approx(masked_reconstruction_score(model, dense[200:]), rel=1e-6)
+        assert score > 0
+    # a model for which unstored entries are zeros still scores them
+    X = sp.random(300, 20, density=0.3, random_state=0, format="csr")
+    pca = PCA(3).fit(X.toarray())
+    assert masked_reconstruction_score(pca, X) == pytest.approx(masked_reconstruction_score(pca, X.toarray()))
+
+
 def test_masked_score_errors():
     X = manifold(2, n_samples=50, n_features=5)
     with pytest.raises(TypeError, match="needs an estimator with transform"):
