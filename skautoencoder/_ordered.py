@@ -15,13 +15,17 @@ import torch
 
 from .nn.training import clear_lead
 
-__all__ = ["R2_MAX_ROWS", "choose_width", "column_moments", "cut", "measured_rows", "nested_dropout",
-           "r2_by_width", "squared_errors_by_width", "width_against_pca"]
+__all__ = ["CANCELLATION", "R2_MAX_ROWS", "choose_width", "column_moments", "cut", "measured_rows",
+           "nested_dropout", "r2_by_width", "squared_errors_by_width", "width_against_pca"]
 
 #: Most rows that measure R² by width (a seeded random subset of the held-out rows).
 R2_MAX_ROWS = 10000
 #: Fewest held-out rows that measure it; with fewer, every training row does.
 R2_MIN_ROWS = 20
+#: Sums of squared deviations from :func:`column_moments` (``sum(x²) - 2 m sum(x) + n m²``) up to
+#: this many float64 epsilons of ``sum(x²)`` are its rounding, not variation (a relative standard
+#: deviation below about 5e-7).
+CANCELLATION = 1000
 
 
 def nested_dropout(codes, generator, return_widths=False):
@@ -106,7 +110,8 @@ def r2_by_width(sse, X, X_train, missing="zero"):
     means = sums / np.maximum(counts, 1)
     counts, sums, squares = column_moments(X, missing)
     sst = float(np.sum(squares - 2 * means * sums + counts * means ** 2))
-    if sst <= 0:  # the rows are their column means: R² undefined (as r2_score)
+    if sst <= CANCELLATION * np.finfo(np.float64).eps * float(np.sum(squares)):
+        # the rows are their column means (up to rounding): R² undefined (as r2_score)
         return np.concatenate([[0.0], np.where(sse == 0, 1.0, 0.0)])
     return np.concatenate([[0.0], 1.0 - sse / sst])
 

@@ -18,11 +18,6 @@ from .nn.modules import build_variational_autoencoder
 
 __all__ = ["VariationalAutoencoder"]
 
-#: Variances up to this many float64 epsilons of a column's mean square are the rounding of
-#: E[x²] - E[x]², not variation (a relative standard deviation below about 5e-7).
-_CANCELLATION = 1000
-
-
 @fill_doc
 class VariationalAutoencoder(BaseAutoencoder):
     """Variational autoencoder (Kingma and Welling, 2014), with a beta-VAE weight.
@@ -195,7 +190,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         mean_square = squares / counts
         variance = mean_square - (sums / counts) ** 2
         # a constant column leaves rounding noise of its mean square here, not 0: it is constant
-        variance[variance <= _CANCELLATION * np.finfo(np.float64).eps * mean_square] = 0.0
+        variance[variance <= _ordered.CANCELLATION * np.finfo(np.float64).eps * mean_square] = 0.0
         std = np.sqrt(np.maximum(variance, 0.0))
         rms = float(np.sqrt(np.mean(std ** 2))) or 1.0
         floor = 1e-2 * np.where(std > 0, std, rms)

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 
 from skautoencoder import (
     Autoencoder,
+    AutoencoderOutlierDetector,
     ContractiveAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
@@ -214,6 +215,17 @@ def test_partial_fit_keeps_the_explained_variance_of_a_chunk_too_small_to_measur
     ratio = ae.explained_variance_ratio_.copy()
     ae.partial_fit(X[:1] if chunk == "one row" else np.full((30, 12), np.nan))
     np.testing.assert_array_equal(ae.explained_variance_ratio_, ratio)
+
+
+@pytest.mark.parametrize("cls", [VariationalAutoencoder, AutoencoderOutlierDetector])
+def test_identical_rows_have_no_explained_variance_not_a_huge_negative_one(cls):
+    # their total sum of squares is 0 up to the rounding of sum(x²) - 2 m sum(x) + n m²: the
+    # R² undefined branch was missed and the ratios were about -1e15
+    X = np.repeat(np.random.RandomState(0).randn(1, 5), 50, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no width reaches the fraction
+        model = cls(0.5, max_iter=3, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.explained_variance_ratio_, np.zeros(model.n_components_))
 
 
 def test_ordered_training_is_a_loss_term_only():
