@@ -6,7 +6,8 @@ the column moments and the covariance are accumulated over blocks of rows
 top eigenvectors of the covariance; with more than
 :data:`_MAX_COVARIANCE_FEATURES` features, a truncated SVD of the centred
 matrix as a linear operator instead (dense input: of a float64 copy of the
-training rows). With
+training rows); with fewer rows than features (and not that truncated SVD),
+the SVD of the centred rows densified, n x d where the covariance is d x d. With
 ``missing='mask'`` an unobserved entry is its column's observed mean (it is
 zero once centred), which is PCA of the mean-filled rows.
 """
@@ -68,7 +69,9 @@ def pca_start(X, rows, n_components, missing="zero"):
         mean = sums / np.maximum(counts, 1)
         values = observed = None
     n_axes = min(n_components, d, n)
-    if d <= _MAX_COVARIANCE_FEATURES or n_axes >= min(n, d) - 1:
+    if n < d and (d <= _MAX_COVARIANCE_FEATURES or n_axes >= n - 1):  # n x d rows, not a d x d covariance
+        axes, scatter_by_axis, total = _row_svd_axes(X, rows, mean, values, observed, n_axes)
+    elif d <= _MAX_COVARIANCE_FEATURES or n_axes >= min(n, d) - 1:
         axes, scatter_by_axis, total = _covariance_axes(X, rows, mean, values, observed, n_axes)
     else:
         axes, scatter_by_axis, total = _svd_axes(X, rows, mean, values, observed, n_axes)
@@ -85,6 +88,8 @@ def _largest_operation(n, d, n_components):
     """Multiply-adds of the largest BLAS call of :func:`pca_start` on ``n`` rows of ``d``
     features: a block's scatter and the eigendecomposition, or a product of the centred
     operator with ``n_components`` vectors."""
+    if n < d and (d <= _MAX_COVARIANCE_FEATURES or min(n_components, n) >= n - 1):
+        return n * n * d
     if d <= _MAX_COVARIANCE_FEATURES:
         return max(min(n, _BLOCK) * d * d, d ** 3)
     return n * d * n_components
@@ -123,6 +128,17 @@ def _covariance_axes(X, rows, mean, values, observed, n_axes):
         scatter = (values.T @ values).toarray() - cross - cross.T + both * np.outer(mean, mean)
     eigenvalues, eigenvectors = np.linalg.eigh(scatter)
     return eigenvectors[:, ::-1][:, :n_axes].T, eigenvalues[::-1][:n_axes], np.trace(scatter)
+
+
+def _row_svd_axes(X, rows, mean, values, observed, n_axes):
+    """Top right singular vectors of the centred rows as a dense matrix (unobserved entries 0):
+    for fewer rows than features, n x d instead of the d x d covariance."""
+    if values is None:
+        centred = np.nan_to_num(np.asarray(X[rows], dtype=np.float64) - mean, nan=0.0)
+    else:
+        centred = values.toarray() - (mean if observed is None else observed.toarray() * mean)
+    _, singular_values, vt = np.linalg.svd(centred, full_matrices=False)
+    return vt[:n_axes], singular_values[:n_axes] ** 2, float(np.sum(centred ** 2))
 
 
 def _svd_axes(X, rows, mean, values, observed, n_axes):

@@ -271,6 +271,34 @@ def test_pca_start_of_sparse_and_masked_input(svd, monkeypatch):
         np.testing.assert_allclose(components, pca.components_, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_components, max_covariance_features", [(3, 4096), (10, 0)])
+def test_pca_start_of_few_rows_of_many_features_works_on_the_rows(n_components, max_covariance_features,
+                                                                   monkeypatch):
+    # fewer rows than features (wide data, a first partial_fit chunk): the start formed the
+    # d x d covariance and its eigendecomposition, O(d³) whatever the rows: 8.7 s for 10 rows
+    # of 4,000 features, 32 s for 6,000 (hours and GBs for 20,000)
+    def no_eigh(a, *args, **kwargs):
+        raise AssertionError(f"eigendecomposition of a {a.shape} matrix")
+
+    monkeypatch.setattr(_anchor, "_MAX_COVARIANCE_FEATURES", max_covariance_features)
+    rng = np.random.RandomState(0)
+    X = (rng.rand(12, 300) < 0.5) * (rng.randn(12, 3) @ rng.randn(3, 300))
+    rows = np.arange(10)
+    dense = np.where(X == 0, np.nan, X)
+    filled = np.where(np.isnan(dense), np.nanmean(dense[rows], axis=0), dense)
+    monkeypatch.setattr(np.linalg, "eigh", no_eigh)
+    for data, missing, reference in [(X, "zero", X), (sp.csr_matrix(X), "zero", X),
+                                     (dense, "mask", filled), (sp.csr_matrix(X), "mask", filled)]:
+        pca = PCA(3, svd_solver="full").fit(reference[rows])
+        mean, components, residual = _anchor.pca_start(data, rows, n_components, missing)
+        np.testing.assert_allclose(mean, pca.mean_, atol=1e-10)
+        np.testing.assert_allclose(components[:3], pca.components_, atol=1e-6)
+        centred = reference[rows] - pca.mean_
+        expected = [((centred - centred @ pca.components_[:k].T @ pca.components_[:k]) ** 2).mean()
+                    for k in range(4)]
+        np.testing.assert_allclose(residual[:4], expected, rtol=1e-6, atol=1e-12)
+
+
 def test_auto_starts_at_pca_only_below_the_number_of_features():
     X = curved(100, 4)
     for n_components, ordered, anchored in [(3, False, True), (4, False, False), (6, False, False),
