@@ -444,12 +444,12 @@ class BaseAutoencoder(
             X = X.tocsr()  # row batches; a copy of the stored values only for CSC input
         if training:
             values = X.data if sp.issparse(X) else X
-            if values.size and values.dtype == np.float64 and np.nanmax(np.abs(values), initial=0) > _FLOAT32_MAX:
+            low, high = (np.nanmin(values, initial=0), np.nanmax(values, initial=0)) if values.size else (0, 0)
+            if values.dtype == np.float64 and max(-low, high) > _FLOAT32_MAX:  # no np.abs copy of X
                 raise ValueError(
-                    f"X holds values up to {np.nanmax(np.abs(values)):.3g}, beyond the float32 range that "
+                    f"X holds values up to {max(-low, high):.3g}, beyond the float32 range that "
                     "training runs in. Scale X first, e.g. with StandardScaler."
                 )
-            low, high = (np.nanmin(values, initial=0), np.nanmax(values, initial=0)) if values.size else (0, 0)
             if sp.issparse(X) and X.nnz < np.prod(X.shape):  # implicit zeros
                 low, high = min(low, 0), max(high, 0)
             if self.loss == "bce" and (low < 0 or high > 1):

@@ -245,3 +245,21 @@ def test_any_array_gives_a_result_or_a_clean_error(X, cls):
     assert codes.shape == (X.shape[0], 2) and codes.dtype in (np.float32, np.float64)
     assert np.isfinite(codes).all()
     assert scores.shape == (X.shape[0],) and scores.dtype == np.float64
+
+
+def test_training_input_checks_do_not_copy_x():
+    # the float32-range check took np.abs of all of a float64 X: a second copy of the data
+    # (160 MB more for 160 MB of X), where training keeps only one float32 copy
+    import tracemalloc
+
+    X = np.random.RandomState(0).randn(20000, 50)
+    model = Autoencoder(2)
+    tracemalloc.start()
+    try:
+        model._validate_X(X, reset=True, training=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 10
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        model._validate_X(np.r_[X, [[-1e300] * 50]], reset=True, training=True)  # negative too
