@@ -473,7 +473,9 @@ class BaseAutoencoder(
         with warnings.catch_warnings():
             # read-only inputs (memmaps) are fine: nothing writes into them
             warnings.filterwarnings("ignore", message=".*non-writable.*", category=UserWarning)
-            return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=self.device_)
+            # one copy at most, to the tensor's dtype (a Fortran-ordered frame: not a float64 one first)
+            X = np.ascontiguousarray(X, dtype=np.float64 if dtype == torch.float64 else np.float32)
+            return torch.as_tensor(X, device=self.device_)
 
     def _training_data(self, X):
         """``(data, get_batch)`` for the Trainer: one float32 tensor on the device, or the
