@@ -610,8 +610,8 @@ class BaseAutoencoder(
         remainder of a few rows keeps the threshold. With
         ``missing='mask'`` the column offsets are those of every chunk so far
         (each chunk's observed entries are merged into per-column totals
-        after the pass; a chunk passed twice counts twice). A Ctrl-C during the pass restores the
-        weights from before it (with a warning).
+        after the pass; a chunk passed twice counts twice). A Ctrl-C during
+        the pass restores the weights from before it (with a warning).
 
         Parameters
         ----------
