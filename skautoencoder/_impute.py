@@ -29,7 +29,8 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     estimator : autoencoder estimator or None, default=None
-        The model to train (cloned; its ``missing`` is set to ``'mask'``).
+        The model to train (cloned; its ``missing`` is set to ``'mask'``), with
+        ``loss='mse'``: it sees standardised columns, not data in [0, 1].
         ``None`` means ``DenoisingAutoencoder(noise='masking',
         noise_level=0.2, random_state=random_state)``.
 
@@ -120,6 +121,11 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted imputer.
         """
+        if self.estimator is not None and self.estimator.get_params().get("loss") == "bce":
+            raise ValueError(
+                "AutoencoderImputer trains its estimator on standardised columns (mean 0, standard "
+                "deviation 1), which loss='bce' (data in [0, 1]) cannot take: use loss='mse'."
+            )
         _, Xs, _ = self._standardised(X, reset=True)
         if self.estimator is None:
             estimator = DenoisingAutoencoder(noise="masking", noise_level=0.2, random_state=self.random_state)

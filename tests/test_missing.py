@@ -165,6 +165,15 @@ def test_imputer_with_a_placeholder_and_a_given_estimator():
     assert not np.any(filled == -1.0)
 
 
+def test_imputer_refuses_a_bce_estimator_naming_its_own_standardisation():
+    # it trains on standardised columns, never in [0, 1]: a loss='bce' model failed on any X
+    # with "loss='bce' needs X in [0, 1] ... Scale X (e.g. MinMaxScaler)", X already in [0, 1]
+    X = np.random.RandomState(0).rand(50, 4)
+    X[::5, 1] = np.nan
+    with pytest.raises(ValueError, match="standardised.*loss='mse'"):
+        AutoencoderImputer(Autoencoder(2, loss="bce", max_iter=2)).fit(X)
+
+
 def test_imputer_with_a_placeholder_rejects_nan_as_scikit_learn_imputers_do():
     # NaN was taken, left out of the column means and returned unfilled by transform
     X = low_rank(50, 5)
