@@ -253,12 +253,17 @@ class BaseAutoencoder(
         model what an :class:`~skautoencoder.nn.ObservedOffsetsModule` leaves of the
         rows (column and row offsets; the row offset is its first code unit).
         """
-        offsets = self.missing == "mask" and self.loss == "mse" and self.n_components_ > 1
+        offsets = self._row_offset_unit()
         module = build_mlp_autoencoder(
             n_features, self._hidden_sizes(), self.n_components_ - offsets, self.activation,
             self._output_activation(), self._code_activation(),
         )
         return ObservedOffsetsModule(module, n_features) if offsets else module
+
+    def _row_offset_unit(self):
+        """Whether the code's first unit is the row offset of an
+        :class:`~skautoencoder.nn.ObservedOffsetsModule`, not a unit of the network."""
+        return self.missing == "mask" and self.loss == "mse" and self.n_components_ > 1
 
     def _output_activation(self):
         return "sigmoid" if self.loss == "bce" else "identity"
@@ -314,6 +319,8 @@ class BaseAutoencoder(
                 loss = loss + float(weights[-1]) * full
         else:
             loss = reconstruction_loss(raw, X, self.loss, mask=mask)
+        if isinstance(module, ObservedOffsetsModule):  # the row offset is data, not a learnt unit
+            codes = codes[:, 1:]
         for penalty in self._penalties(module, inputs, codes, generator):
             loss = loss + penalty
         return loss

@@ -18,6 +18,7 @@ from skautoencoder import (
     VariationalAutoencoder,
 )
 from skautoencoder._marginals import feature_quantiles, match_marginals, merge_quantiles
+from skautoencoder.datasets import make_ratings
 from skautoencoder.nn.corruption import corrupt
 from skautoencoder.nn.losses import contraction, gaussian_kl
 
@@ -140,6 +141,15 @@ def test_sparse_topk_keeps_exactly_k_codes(digits):
     assert np.all((codes != 0).sum(axis=1) == 8)
     assert (codes < 0).any() and (codes > 0).any()
     assert np.all((codes != 0).any(axis=0))
+
+
+def test_sparse_topk_of_a_ratings_model_counts_the_row_offset_among_the_k():
+    # missing='mask': the first unit is each row's offset; the network's top-k kept k others,
+    # k + 1 non-zero codes per row where the docstring promises at most k
+    ratings = make_ratings(n_users=150, n_items=200, ratings_per_user=30, random_state=0)
+    sae = SparseAutoencoder(8, sparsity_target=0.5, missing="mask", max_iter=3, random_state=0)
+    codes = sae.fit(ratings).transform(ratings)
+    assert (codes[:, 0] != 0).all() and np.all((codes != 0).sum(axis=1) == 4)
 
 
 @pytest.mark.parametrize("sparsity", ["l1", "topk"])
