@@ -76,6 +76,13 @@ NOISE_CONSTRAINTS = {
 }
 
 
+def _architecture_value(name, value):
+    """An architecture parameter as recorded, in one form: plain values, and
+    ``hidden_layer_sizes=8`` as ``[8]``, the network that ``(8,)`` builds."""
+    value = _plain(value)
+    return [value] if name == "hidden_layer_sizes" and isinstance(value, int) else value
+
+
 def load(path, device=None):
     """Read an estimator written by :meth:`~skautoencoder.Autoencoder.save`.
 
@@ -679,7 +686,8 @@ class BaseAutoencoder(
         self.device_ = resolve_device(self.device)
         self.n_components_ = self._max_components(X.shape[1]) if self._r2_target() else int(self.n_components)
         self._seed = int(random_state.randint(np.iinfo(np.int32).max))
-        self._architecture = {name: _plain(getattr(self, name)) for name in self._architecture_params}
+        self._architecture = {name: _architecture_value(name, getattr(self, name))
+                              for name in self._architecture_params}
         generator = torch.Generator(device=self.device_).manual_seed(self._seed)
         self.module_ = reset_parameters(self._build_network(X.shape[1]), generator, self.device_)
         self._optimizer_state = self._optimizer_settings = None
@@ -714,8 +722,8 @@ class BaseAutoencoder(
 
     def _check_architecture(self):
         for name, old in self._architecture.items():
-            new = _plain(getattr(self, name))
-            if new != old:
+            new = _architecture_value(name, getattr(self, name))
+            if new != _architecture_value(name, old):
                 raise ValueError(
                     f"{name} changed from {_as_param(old)!r} to {_as_param(new)!r} since the network was built; warm_start "
                     "and partial_fit continue the same network. Fit with warm_start=False to rebuild it."
@@ -845,7 +853,8 @@ class BaseAutoencoder(
         (weights to be loaded; ``None``: left on ``meta``, shapes only). Built from the
         parameters recorded at fit, which ``set_params`` may have changed since."""
         builder = self
-        if any(_plain(getattr(self, name)) != value for name, value in self._architecture.items()):
+        if any(_architecture_value(name, getattr(self, name)) != _architecture_value(name, value)
+               for name, value in self._architecture.items()):
             builder = clone(self).set_params(**{k: _as_param(v) for k, v in self._architecture.items()})
             builder.n_components_ = self.n_components_
         module = builder._build_network(self.n_features_in_)

@@ -46,6 +46,18 @@ def test_sparse_architecture_change_on_warm_start_raises(change):
         model.partial_fit(X)
 
 
+@pytest.mark.parametrize("first, then", [(16, (16,)), ((16,), 16), (np.int64(16), [16])])
+def test_the_same_hidden_layers_written_otherwise_continue(tmp_path, first, then):
+    # 16 and (16,) build the same network: a warm start or partial_fit refused it as a change
+    model = Autoencoder(**dict(SMALL, hidden_layer_sizes=first)).fit(X)
+    model.set_params(warm_start=True, hidden_layer_sizes=then).fit(X)
+    model.partial_fit(X)
+    model.save(tmp_path / "model.pt")
+    skautoencoder.load(tmp_path / "model.pt").set_params(hidden_layer_sizes=first).partial_fit(X)
+    with pytest.raises(ValueError, match="hidden_layer_sizes changed from"):
+        model.set_params(hidden_layer_sizes=(16, 16)).partial_fit(X)
+
+
 def test_sparse_penalty_weight_is_resolved_at_every_fit():
     model = _make(SparseAutoencoder, sparsity="kl").fit(X)
     assert model.sparsity_weight_ == 3e-3
