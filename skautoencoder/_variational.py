@@ -49,6 +49,13 @@ class VariationalAutoencoder(BaseAutoencoder):
     (0.03 with ``'random'``). ``init='pca'`` is available when the codes and
     reconstructions matter more than sampling.
 
+    Scale the features first (e.g. with
+    :class:`~sklearn.preprocessing.StandardScaler`), as for any network; the
+    posterior's log-variance is held in ``[-30, 20]``, so that unscaled data
+    train rather than overflow, but not as well: held-out R² on digits with
+    pixels in [0, 1] 0.72, in [0, 16] 0.63-0.71, in [0, 160] 0.38-0.52 (two
+    seeds each); raw breast cancer (values up to 4,254) 0.87-0.94.
+
     Parameters
     ----------
 %(shared_parameters)s

@@ -393,6 +393,18 @@ def test_vae_whose_training_diverged_stays_usable(method, tmp_path):
     vae.save(tmp_path / "vae.pt")
 
 
+def test_vae_fits_unscaled_tabular_data():
+    # raw breast cancer (columns up to 4,254): the first steps gave log-variances whose exp
+    # overflowed, a NaN loss and a "diverged" error at seeds 1 and 2 (seed 0: R² -3.1); measured
+    # now: 0.865 (0.913 and 0.939 at seeds 0 and 2)
+    from sklearn.datasets import load_breast_cancer
+
+    X_train, X_test = train_test_split(load_breast_cancer().data, test_size=0.25, random_state=1)
+    vae = VariationalAutoencoder(random_state=1).fit(X_train)
+    reconstructed = vae.inverse_transform(vae.transform(X_test))
+    assert r2_score(X_test, reconstructed, multioutput="variance_weighted") > 0.5
+
+
 # -- convolutional -----------------------------------------------------------------
 def test_convolutional_beats_pca_on_digit_images(digits):
     X_train, X_test = digits

@@ -287,10 +287,15 @@ class VariationalModule(AutoencoderModule):
         """``log_scale``, floored at ``log_scale_min``."""
         return torch.maximum(self.log_scale, self.log_scale_min)
 
+    #: Range of the posterior's log-variance (standard deviations from ``exp(-15)`` to
+    #: ``exp(10)``): on unscaled data (values in the thousands) the first steps gave
+    #: log-variances whose ``exp`` overflowed float32, and a NaN loss.
+    LOG_VAR_RANGE = (-30.0, 20.0)
+
     def posterior(self, x):
-        """Mean and log-variance of the Gaussian posterior of the codes of ``x``."""
+        """Mean and log-variance (in :attr:`LOG_VAR_RANGE`) of the Gaussian posterior of the codes of ``x``."""
         h = self.encoder(x)
-        return self.mean(h), self.log_var(h)
+        return self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
 
     def encode(self, x):
         """Posterior mean."""
@@ -346,7 +351,7 @@ class AnchoredVariationalModule(VariationalModule):
     def posterior(self, x):
         """Mean (affine plus residual) and log-variance of ``q(z | x)``."""
         h = self.encoder(x)
-        return self.affine.encode(x) + self.mean(h), self.log_var(h)
+        return self.affine.encode(x) + self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
 
     def encode(self, x):
         """Posterior mean."""
