@@ -401,6 +401,9 @@ def test_outlier_explanation_errors(plt):
         OutlierExplanationDisplay(feature_scores=np.zeros((1, 3)), feature_names=["a", "b"]).plot()
     with pytest.raises(ValueError, match="max_features"):
         OutlierExplanationDisplay(feature_scores=np.zeros((1, 3))).plot(max_features=0)
+    for bad in (np.nan, np.inf):  # drew NaN bars, or none, silently
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            OutlierExplanationDisplay.from_predictions([[-0.1, bad, 0.0]])
     with pytest.raises(TypeError, match="no score_features"):
         OutlierExplanationDisplay.from_estimator(PCA(2).fit(np.eye(4)), np.eye(4))
     with pytest.raises(NotFittedError):

@@ -105,15 +105,17 @@ class OutlierExplanationDisplay:
         Raises
         ------
         ValueError
-            When ``feature_scores`` is not 2-D, ``feature_names`` does not
-            match its number of columns, or ``max_features`` is not a positive
-            integer or None.
+            When ``feature_scores`` is not 2-D or not finite, ``feature_names``
+            does not match its number of columns, or ``max_features`` is not a
+            positive integer or None.
         """
         scores = np.asarray(self.feature_scores, dtype=float)
         if scores.ndim == 1:
             scores = scores[None, :]
         if scores.ndim != 2 or scores.shape[0] == 0:
             raise ValueError(f"feature_scores must be of shape (n_rows, n_features), got {scores.shape}.")
+        if not np.isfinite(scores).all():
+            raise ValueError("feature_scores holds NaN or infinite values; score_features gives finite ones.")
         n_features = scores.shape[1]
         names = (np.array([f"x{j}" for j in range(n_features)], dtype=object) if self.feature_names is None
                  else np.asarray(self.feature_names, dtype=object))
