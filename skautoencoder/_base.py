@@ -1261,9 +1261,10 @@ class BaseAutoencoder(
             module = probe._new_module(None)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"architecture {architecture} does not build a network: {exc}") from None
-        weights = _state.check_weights(state["weights"], module.state_dict())  # before allocating any
+        optional = getattr(module, "OPTIONAL_STATE", ())  # missing: as reset
+        weights = _state.check_weights(state["weights"], module.state_dict(), optional)  # before allocating any
         module = reset_parameters(module, torch.Generator(device=device), device)
-        module.load_state_dict(weights)
+        module.load_state_dict(weights, strict=not optional)
         optimizer_state, settings = _state.check_optimizer(state["optimizer"], list(module.parameters()),
                                                            OPTIMIZERS, device)
         self._drop_optional_attributes()

@@ -169,11 +169,13 @@ def check_fields(state, declared, architecture_params):
     return fitted, dict(architecture), seed
 
 
-def check_weights(weights, expected):
-    """The stored ``weights`` as tensors, checked against the module's ``expected`` state dict."""
-    if not isinstance(weights, dict) or set(weights) != set(expected):
+def check_weights(weights, expected, optional=()):
+    """The stored ``weights`` as tensors, checked against the module's ``expected`` state dict;
+    the names in ``optional`` may be missing (entries that earlier versions did not have)."""
+    if not isinstance(weights, dict) or not set(expected) - set(optional) <= set(weights) <= set(expected):
         raise ValueError(f"weights should hold {sorted(expected)}.")
-    return {name: _tensor(f"weight {name!r}", weights[name], expected[name].shape) for name in expected}
+    return {name: _tensor(f"weight {name!r}", weights[name], expected[name].shape)
+            for name in expected if name in weights}
 
 
 def check_optimizer(stored, params, optimizers, device):

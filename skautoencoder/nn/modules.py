@@ -276,16 +276,35 @@ class VariationalModule(AutoencoderModule):
         self.log_var = nn.Linear(n_body, n_components, device=device)
         self.log_scale = nn.Parameter(torch.zeros(() if n_features is None else (n_features,), device=device))
         self.register_buffer("log_scale_min", torch.zeros(self.log_scale.shape, device=device))
+        self._register_scaling(device)
+
+    def _register_scaling(self, device):
+        """The buffers ``input_shift`` and ``input_scale`` (one per observation scale)."""
+        self.register_buffer("input_shift", torch.zeros(self.log_scale.shape, device=device))
+        self.register_buffer("input_scale", torch.ones(self.log_scale.shape, device=device))
 
     def reset_parameters(self):
-        """Unit observation scales, floored at ``1e-4``; the layers initialise themselves."""
+        """Unit observation scales, floored at ``1e-4``, and no scaling; the layers initialise
+        themselves."""
         with torch.no_grad():
             self.log_scale.zero_()
             self.log_scale_min.fill_(math.log(1e-4))
+            self.input_shift.zero_()
+            self.input_scale.fill_(1.0)
+
+    def scaled(self, x):
+        """What the encoder's MLP reads of ``x``: ``(x - input_shift) / input_scale``. Its
+        decoder's output is scaled back (:meth:`decode`), so that the networks work in units
+        of the data's spread whatever the data's own units; the identity by default."""
+        return (x - self.input_shift) / self.input_scale
 
     def observation_log_scale(self):
         """``log_scale``, floored at ``log_scale_min``."""
         return torch.maximum(self.log_scale, self.log_scale_min)
+
+    #: Entries of the state dict that a module saved by an earlier version lacks; loading
+    #: leaves them as :meth:`reset_parameters` sets them (no scaling).
+    OPTIONAL_STATE = ("input_shift", "input_scale")
 
     #: Range of the posterior's log-variance (standard deviations from ``exp(-15)`` to
     #: ``exp(10)``): on unscaled data (values in the thousands) the first steps gave
@@ -294,12 +313,16 @@ class VariationalModule(AutoencoderModule):
 
     def posterior(self, x):
         """Mean and log-variance (in :attr:`LOG_VAR_RANGE`) of the Gaussian posterior of the codes of ``x``."""
-        h = self.encoder(x)
+        h = self.encoder(self.scaled(x))
         return self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
 
     def encode(self, x):
         """Posterior mean."""
-        return self.mean(self.encoder(x))
+        return self.mean(self.encoder(self.scaled(x)))
+
+    def decode(self, z):
+        """Raw decoder output of codes ``z``, in the data's units (see :meth:`scaled`)."""
+        return self.input_shift + self.input_scale * self.decoder(z)
 
 
 def build_variational_autoencoder(n_features, hidden_layer_sizes, n_components, activation="relu",
@@ -346,20 +369,21 @@ class AnchoredVariationalModule(VariationalModule):
         self.log_var = log_var
         self.log_scale = nn.Parameter(torch.zeros(() if n_features is None else (n_features,), device=device))
         self.register_buffer("log_scale_min", torch.zeros(self.log_scale.shape, device=device))
+        self._register_scaling(device)
         self.affine = affine
 
     def posterior(self, x):
         """Mean (affine plus residual) and log-variance of ``q(z | x)``."""
-        h = self.encoder(x)
+        h = self.encoder(self.scaled(x))
         return self.affine.encode(x) + self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
 
     def encode(self, x):
         """Posterior mean."""
-        return self.affine.encode(x) + self.mean(self.encoder(x))
+        return self.affine.encode(x) + self.mean(self.encoder(self.scaled(x)))
 
     def decode(self, z):
-        """Affine plus nonlinear raw decoder output of codes ``z``."""
-        return self.affine.decode(z) + self.decoder(z)
+        """Affine plus nonlinear raw decoder output of codes ``z`` (the latter scaled back)."""
+        return self.affine.decode(z) + self.input_scale * self.decoder(z)
 
     def residual_outputs(self):
         """The posterior-mean head and the decoder's last layer."""
