@@ -224,7 +224,8 @@ _SHARED_DOCS = {
 
     best_loss_ : float
         Lowest monitored loss of the last :meth:`fit` (validation loss with
-        early stopping, training loss otherwise).
+        early stopping, training loss otherwise); after :meth:`partial_fit`,
+        the lowest training loss of all the epochs in ``loss_curve_``.
 
     offset_ : float
         Threshold on :meth:`score_samples`: ``decision_function`` is
