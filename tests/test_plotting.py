@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -229,6 +230,12 @@ def test_reconstruction_of_rows_with_missing_entries(plt, digits):
         (np.nanmin([X[:2], expected]), np.nanmax([X[:2], expected])))  # the grey scale ignores NaN
     lines = ReconstructionDisplay.from_estimator(ae, X, n_samples=2).lines_
     np.testing.assert_array_equal(lines[0, 0].get_ydata(), X[0])
+    # the same rows sparse, unobserved = unstored: blank too (they were drawn as zeros); stored
+    # zeros (the digits' background) stay observed zeros
+    rows, cols = np.nonzero(~np.isnan(X))
+    sparse = sp.csr_matrix((X[rows, cols], (rows, cols)), shape=X.shape)
+    shown = ReconstructionDisplay.from_estimator(ae, sparse, n_samples=2, image_shape=(8, 8)).X
+    np.testing.assert_array_equal(shown, X[:2])
 
 
 def test_reconstruction_takes_the_image_shape_of_a_convolutional_autoencoder(plt, digits):

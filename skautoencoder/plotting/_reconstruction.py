@@ -289,7 +289,12 @@ class ReconstructionDisplay:
         # NaN: unobserved entries (missing='mask'), left blank in the plot
         X_shown = check_array(X_shown, accept_sparse=True, dtype=None, ensure_all_finite="allow-nan")
         if sp.issparse(X_shown):
+            coo = X_shown.tocoo()
             X_shown = X_shown.toarray()
+            if getattr(estimator, "missing", None) == "mask":  # unstored entries are unobserved there
+                observed = np.zeros(X_shown.shape, dtype=bool)
+                observed[coo.row, coo.col] = True
+                X_shown = np.where(observed, X_shown, np.nan)
         if image_shape is None:
             image_shape = getattr(estimator, "image_shape", None)
         return cls(
