@@ -130,6 +130,20 @@ def test_partial_fit_offsets_are_those_of_every_chunk_seen():
     np.testing.assert_array_equal(model._offset_totals[0], counts)
 
 
+def test_warm_start_fit_takes_the_offsets_of_its_data():
+    # a warm-start fit on new rows kept the first fit's offsets: items first rated there had
+    # weight 0 and the global mean as offset (reconstructed at 3.35 where they were all 5)
+    rng = np.random.RandomState(0)
+    R = rng.randint(1, 6, (300, 40)).astype(float)
+    R[rng.rand(300, 40) < 0.8] = np.nan
+    R[:150, 30:] = np.nan
+    R[150:, 30:] = np.where(np.isnan(R[150:, 30:]), np.nan, 5.0)
+    model = Autoencoder(4, hidden_layer_sizes=(8,), missing="mask", max_iter=5, warm_start=True, random_state=0)
+    model.fit(R[:150]).fit(R[150:])
+    assert (model.module_.column_weight[30:] > 0.3).all()
+    np.testing.assert_allclose(model.module_.column_offset[30:].numpy(), 5.0, atol=0.5)
+
+
 def test_offsets_of_two_halves_are_close_to_those_of_the_whole():
     R = make_ratings(n_users=200, n_items=500, ratings_per_user=40, random_state=0)
     whole, count, row_count, totals = observed_offsets(R)

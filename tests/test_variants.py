@@ -260,7 +260,8 @@ def test_vae_constant_columns_get_the_floor_of_constant_columns():
     value = 0.5488135039273248  # its mean square minus its squared mean is positive over 50 rows
     X = np.full((50, 6), value)
     vae = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
-    np.testing.assert_allclose(vae.module_.log_scale_min.numpy(), np.log(1e-2))  # 1% of the fallback 1
+    # 1% of the fallback, the rows' magnitude (rows without spread)
+    np.testing.assert_allclose(vae.module_.log_scale_min.numpy(), np.log(1e-2 * value), rtol=1e-6)
     assert -1e3 < vae.offset_ < 0 and np.all(vae.score_samples(X) > -1e3)
     rng = np.random.RandomState(0)
     X = rng.randn(50, 3)
@@ -403,6 +404,22 @@ def test_vae_is_the_same_model_in_any_units(digits):
     # (the same up to float32 rounding, which training amplifies: measured codes 0.045 apart at most)
     np.testing.assert_allclose(big.transform(X_test * 1600), vae.transform(X_test), atol=0.1)
     assert abs(heldout_r2(big, X_test * 1600) - heldout_r2(vae, X_test)) < 0.01
+
+
+def test_vae_partial_fit_from_a_one_row_chunk_scales_by_its_magnitude(digits):
+    # one row shows no spread: the scaling fell back to none (1) and the observation scales to 1,
+    # on pixels in [0, 1600]: score -2.9e7, now -500, against -478 after a first chunk of 10 rows
+    X = digits[0][:400] * 1600
+
+    def streamed(first_rows):
+        vae = VariationalAutoencoder(4, hidden_layer_sizes=(16,), random_state=0).partial_fit(X[:first_rows])
+        for _ in range(5):
+            vae.partial_fit(X[first_rows:])
+        return vae
+
+    one, ten = streamed(1), streamed(10)
+    assert (one.module_.input_scale > 100).all()
+    assert one.score(X) > ten.score(X) - 0.2 * abs(ten.score(X))
 
 
 def test_vae_saved_before_the_scaling_loads_unscaled(digits):

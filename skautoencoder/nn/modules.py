@@ -254,7 +254,11 @@ class VariationalModule(AutoencoderModule):
     ``log_scale`` (used by Gaussian likelihoods), read through
     :meth:`observation_log_scale`, which floors it at the buffer
     ``log_scale_min`` (same shape): a feature that the decoder predicts exactly
-    (a constant one) would otherwise drive its likelihood to infinity.
+    (a constant one) would otherwise drive its likelihood to infinity. The
+    buffers ``input_shift`` and ``input_scale`` (same shape; 0 and 1 until set,
+    e.g. to the data's means and standard deviations) standardise what the
+    encoder's MLP reads and scale back what the decoder's MLP writes
+    (:meth:`scaled`, :meth:`decode`).
 
     Parameters
     ----------
