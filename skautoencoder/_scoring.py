@@ -110,12 +110,20 @@ def masked_reconstruction_score(estimator, X, y=None, *, mask_fraction=0.2, rand
     return float(1.0 - sse / sst)
 
 
+def _pipeline_steps(estimator):
+    """The steps of a pipeline that do something (not None, not ``'passthrough'``); None when
+    ``estimator`` is no pipeline."""
+    steps = getattr(estimator, "steps", None)
+    if steps is None:
+        return None
+    return [step for _, step in steps if step is not None and step != "passthrough"]
+
+
 def _unstored_is_missing(estimator):
     """Whether the unstored entries of a sparse ``X`` are unobserved for ``estimator``: a
     ``missing='mask'`` model, or a pipeline ending in one."""
-    steps = getattr(estimator, "steps", None)
+    steps = _pipeline_steps(estimator)
     if steps is not None:
-        steps = [step for _, step in steps if step is not None and step != "passthrough"]
         return bool(steps) and _unstored_is_missing(steps[-1])
     return getattr(estimator, "missing", None) == "mask"
 
@@ -123,9 +131,8 @@ def _unstored_is_missing(estimator):
 def _accepts_nan(estimator):
     """Whether hidden entries may be passed as NaN: the estimator, or every step of a
     pipeline (whose own tag only reflects its first step), takes missing values."""
-    steps = getattr(estimator, "steps", None)
+    steps = _pipeline_steps(estimator)
     if steps is not None:
-        steps = [step for _, step in steps if step is not None and step != "passthrough"]
         return bool(steps) and all(_accepts_nan(step) for step in steps)
     try:
         return bool(get_tags(estimator).input_tags.allow_nan)

@@ -29,8 +29,9 @@ class SparseAutoencoder(BaseAutoencoder):
       linear code units of which only the ``k = max(1, round(sparsity_target_ *
       n_components))`` of largest magnitude are kept in each row, with their
       signs, so that at most ``k`` codes per row are non-zero, on any data; no
-      penalty. (With ``missing='mask'``, whose first unit is each row's offset,
-      the others keep ``k - 1``, at least one.) The top-k acts on the sum of a PCA path and the encoder MLP
+      penalty. (With ``missing='mask'``, whose first unit is each row's
+      offset, the others keep ``k - 1``, at least one.) The top-k acts on the
+      sum of a PCA path and the encoder MLP
       (:class:`~skautoencoder.nn.AnchoredSparseModule`), so training starts
       from the ``k`` principal components of largest magnitude of each row
       (``init='auto'`` or ``'pca'``; ``init='random'``: from a random

@@ -18,6 +18,7 @@ from .nn.modules import build_variational_autoencoder
 
 __all__ = ["VariationalAutoencoder"]
 
+
 @fill_doc
 class VariationalAutoencoder(BaseAutoencoder):
     """Variational autoencoder (Kingma and Welling, 2014), with a beta-VAE weight.

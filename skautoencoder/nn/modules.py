@@ -316,7 +316,8 @@ class VariationalModule(AutoencoderModule):
     LOG_VAR_RANGE = (-30.0, 20.0)
 
     def posterior(self, x):
-        """Mean and log-variance (in :attr:`LOG_VAR_RANGE`) of the Gaussian posterior of the codes of ``x``."""
+        """Mean and log-variance (in :attr:`LOG_VAR_RANGE`) of the Gaussian posterior of the
+        codes of ``x``."""
         h = self.encoder(self.scaled(x))
         return self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
 
@@ -378,12 +379,12 @@ class AnchoredVariationalModule(VariationalModule):
 
     def posterior(self, x):
         """Mean (affine plus residual) and log-variance of ``q(z | x)``."""
-        h = self.encoder(self.scaled(x))
-        return self.affine.encode(x) + self.mean(h), self.log_var(h).clamp(*self.LOG_VAR_RANGE)
+        mean, log_var = super().posterior(x)
+        return self.affine.encode(x) + mean, log_var
 
     def encode(self, x):
         """Posterior mean."""
-        return self.affine.encode(x) + self.mean(self.encoder(self.scaled(x)))
+        return self.affine.encode(x) + super().encode(x)
 
     def decode(self, z):
         """Affine plus nonlinear raw decoder output of codes ``z`` (the latter scaled back)."""
